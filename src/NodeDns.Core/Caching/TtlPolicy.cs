@@ -1,0 +1,15 @@
+namespace NodeDns.Caching;
+
+/// <summary>
+/// Bounds on how long answers are cached (seconds). Defaults respect authoritative TTLs: [0, 3600] for positive
+/// answers and [0, 1800] for negative ones (CoreDNS defaults to a 5 s minimum; set <see cref="MinTtl"/> for that).
+/// </summary>
+public sealed record TtlPolicy
+{
+    public static readonly TtlPolicy Default = new();
+
+    public uint MinTtl { get; init; }
+    public uint MaxTtl { get; init; } = 3600;
+    public uint NegativeMinTtl { get; init; }
+    public uint NegativeMaxTtl { get; init; } = 1800;
+}

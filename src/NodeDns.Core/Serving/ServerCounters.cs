@@ -1,0 +1,30 @@
+namespace NodeDns.Serving;
+
+/// <summary>Counters the serving path updates with Interlocked; published as metrics at scrape time.</summary>
+public sealed class ServerCounters
+{
+    public long UdpQueries;
+    public long TcpQueries;
+    public long CacheHits;
+    public long CacheMisses;
+
+    /// <summary>Misses that joined a query already in flight for the same key instead of asking upstream again.</summary>
+    public long Coalesced;
+
+    /// <summary>Datagrams dropped without an answer: shorter than a header, or responses (QR=1).</summary>
+    public long Dropped;
+
+    /// <summary>Misses answered SERVFAIL at once because too many were already in flight.</summary>
+    public long Overloaded;
+    public long TcpConnections;
+    public long TcpConnectionsRejected;
+    public long SendErrors;
+
+    /// <summary>Bugs caught at the edge of a query: the client got SERVFAIL, the daemon kept serving.</summary>
+    public long InternalErrors;
+
+    /// <summary>Responses sent, by rcode (extended rcodes above 23 are counted in the last slot).</summary>
+    public readonly long[] Responses = new long[24];
+
+    public void CountResponse(int rcode) => Interlocked.Increment(ref Responses[Math.Min(rcode, Responses.Length - 1)]);
+}

@@ -1,0 +1,93 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace NodeDns.Serving;
+
+/// <summary>Accepts DNS-over-TCP clients on one address and runs a <see cref="TcpClientConnection"/> for each.</summary>
+public sealed class TcpDnsListener : IDisposable
+{
+    private readonly Socket _socket;
+    private readonly TcpListenerOptions _options;
+    private readonly CancellationTokenSource _stopping = new();
+    private int _connections;
+
+    private TcpDnsListener(Socket socket, TcpListenerOptions options)
+    {
+        _socket = socket;
+        _options = options;
+        EndPoint = (IPEndPoint)socket.LocalEndPoint!;
+    }
+
+    public IPEndPoint EndPoint { get; }
+
+    /// <exception cref="SocketException">The address cannot be bound.</exception>
+    public static TcpDnsListener Bind(IPEndPoint endPoint, TcpListenerOptions options)
+    {
+        Socket socket = ListenerSockets.Bind(endPoint, SocketType.Stream);
+        try
+        {
+            socket.Listen(512);
+            return new TcpDnsListener(socket, options);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public void Start(QueryPipeline pipeline, Action<Exception> onError) => _ = AcceptLoopAsync(pipeline, onError);
+
+    private async Task AcceptLoopAsync(QueryPipeline pipeline, Action<Exception> onError)
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await _socket.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                continue; // e.g. a client that reset before accept, or EMFILE; keep accepting
+            }
+
+            if (Interlocked.Increment(ref _connections) > _options.MaxConnections)
+            {
+                Interlocked.Decrement(ref _connections);
+                Interlocked.Increment(ref pipeline.Counters.TcpConnectionsRejected);
+                client.Dispose();
+                continue;
+            }
+
+            Interlocked.Increment(ref pipeline.Counters.TcpConnections);
+            _ = ServeAsync(new TcpClientConnection(client, pipeline, _options), onError);
+        }
+    }
+
+    private async Task ServeAsync(TcpClientConnection connection, Action<Exception> onError)
+    {
+        try
+        {
+            await connection.RunAsync(_stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            onError(e);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _connections);
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _socket.Dispose();
+    }
+}

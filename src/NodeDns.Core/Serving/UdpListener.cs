@@ -1,0 +1,162 @@
+using System.Net;
+using System.Net.Sockets;
+using NodeDns.Protocol;
+
+namespace NodeDns.Serving;
+
+/// <summary>
+/// Serves DNS over UDP on one address with several SO_REUSEPORT sockets, each drained by a dedicated thread doing
+/// blocking <c>ReceiveFrom</c> with a reused <see cref="SocketAddress"/>: no allocation per packet, and a cache hit
+/// is answered inline. Misses are handed to the pipeline and answered from the thread that completes them.
+/// </summary>
+public sealed class UdpListener : IDisposable
+{
+    private readonly Socket[] _sockets;
+    private readonly List<Thread> _threads = [];
+    private readonly CancellationTokenSource _stopping = new();
+
+    private UdpListener(IPEndPoint endPoint, Socket[] sockets)
+    {
+        EndPoint = endPoint;
+        _sockets = sockets;
+    }
+
+    public IPEndPoint EndPoint { get; }
+
+    /// <exception cref="SocketException">The address cannot be bound.</exception>
+    public static UdpListener Bind(IPEndPoint endPoint, int socketCount)
+    {
+        var sockets = new List<Socket>(socketCount);
+        try
+        {
+            for (int i = 0; i < socketCount; i++)
+            {
+                Socket socket = ListenerSockets.Bind(endPoint, SocketType.Dgram);
+                socket.ReceiveBufferSize = 4 << 20;
+                sockets.Add(socket);
+                if (endPoint.Port == 0)
+                {
+                    endPoint = (IPEndPoint)socket.LocalEndPoint!;
+                }
+            }
+        }
+        catch
+        {
+            sockets.ForEach(s => s.Dispose());
+            throw;
+        }
+
+        return new UdpListener(endPoint, [.. sockets]);
+    }
+
+    public void Start(QueryPipeline pipeline, Action<Exception> onError)
+    {
+        foreach (Socket socket in _sockets)
+        {
+            var thread = new Thread(() => ReceiveLoop(socket, pipeline, onError))
+            {
+                IsBackground = true,
+                Name = $"udp {EndPoint}",
+            };
+            _threads.Add(thread);
+            thread.Start();
+        }
+    }
+
+    private void ReceiveLoop(Socket socket, QueryPipeline pipeline, Action<Exception> onError)
+    {
+        byte[] request = GC.AllocateArray<byte>(DnsLimits.MaxMessageLength, pinned: true);
+        byte[] response = GC.AllocateArray<byte>(DnsLimits.MaxMessageLength, pinned: true);
+        byte[] key = new byte[QueryParser.MaxKeyLength];
+        var client = new SocketAddress(socket.AddressFamily);
+        while (!_stopping.IsCancellationRequested)
+        {
+            int received;
+            try
+            {
+                received = socket.ReceiveFrom(request, SocketFlags.None, client);
+            }
+            catch (SocketException) when (!_stopping.IsCancellationRequested)
+            {
+                continue; // e.g. ICMP errors from an earlier send, or an oversized datagram
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            try
+            {
+                ReadOnlySpan<byte> query = request.AsSpan(0, received);
+                Interlocked.Increment(ref pipeline.Counters.UdpQueries);
+                switch (pipeline.Process(query, overTcp: false, key, response, out int length, out QueryInfo info))
+                {
+                    case QueryOutcome.Answered:
+                        Send(socket, response.AsSpan(0, length), client, pipeline.Counters);
+                        break;
+                    case QueryOutcome.Miss:
+                        _ = AnswerMissAsync(socket, pipeline, query.ToArray(), info, key.AsSpan(0, info.KeyLength).ToArray(),
+                            Copy(client), onError);
+                        break;
+                }
+            }
+            catch (Exception e)
+            {
+                Interlocked.Increment(ref pipeline.Counters.InternalErrors);
+                onError(e);
+            }
+        }
+    }
+
+    private async Task AnswerMissAsync(Socket socket, QueryPipeline pipeline, byte[] query, QueryInfo info, byte[] key,
+        SocketAddress client, Action<Exception> onError)
+    {
+        try
+        {
+            byte[] response = await pipeline.ResolveMissAsync(query, info, key, overTcp: false, _stopping.Token).ConfigureAwait(false);
+            Send(socket, response, client, pipeline.Counters);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            Interlocked.Increment(ref pipeline.Counters.InternalErrors);
+            onError(e);
+        }
+    }
+
+    private static void Send(Socket socket, ReadOnlySpan<byte> response, SocketAddress client, ServerCounters counters)
+    {
+        try
+        {
+            socket.SendTo(response, SocketFlags.None, client);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            Interlocked.Increment(ref counters.SendErrors);
+        }
+    }
+
+    private static SocketAddress Copy(SocketAddress address)
+    {
+        var copy = new SocketAddress(address.Family, address.Size);
+        address.Buffer.Span.CopyTo(copy.Buffer.Span);
+        return copy;
+    }
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        foreach (Socket socket in _sockets)
+        {
+            socket.Dispose();
+        }
+
+        foreach (Thread thread in _threads)
+        {
+            thread.Join(TimeSpan.FromSeconds(1));
+        }
+
+    }
+}

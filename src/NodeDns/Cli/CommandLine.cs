@@ -1,0 +1,99 @@
+using NodeDns.Daemon.Configuration;
+
+namespace NodeDns.Daemon.Cli;
+
+/// <summary>A parsed command line: the verb and the options given to it.</summary>
+public sealed record CommandLine(string Verb, IReadOnlyDictionary<OptionSpec, List<string>> Options)
+{
+    public static readonly IReadOnlyList<string> Verbs = ["serve", "help", "version"];
+
+    /// <summary>Parses <c>[VERB] [--option value | --option=value]...</c>; the verb defaults to <c>serve</c>.</summary>
+    public static CommandLine Parse(IReadOnlyList<string> args)
+    {
+        int index = 0;
+        string verb = "serve";
+        if (args.Count > 0 && !args[0].StartsWith('-'))
+        {
+            verb = args[0];
+            index = 1;
+            if (!Verbs.Contains(verb))
+            {
+                throw new ConfigurationException($"unknown command '{verb}' (commands: {string.Join(", ", Verbs)})");
+            }
+        }
+        else if (args.Count > 0 && args[0] is "--help" or "-h")
+        {
+            return new CommandLine("help", new Dictionary<OptionSpec, List<string>>());
+        }
+        else if (args.Count > 0 && args[0] is "--version")
+        {
+            return new CommandLine("version", new Dictionary<OptionSpec, List<string>>());
+        }
+
+        var options = new Dictionary<OptionSpec, List<string>>();
+        for (; index < args.Count; index++)
+        {
+            string arg = args[index];
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new ConfigurationException($"unexpected argument '{arg}'");
+            }
+
+            string name = arg[2..];
+            string? value = null;
+            int equals = name.IndexOf('=');
+            if (equals >= 0)
+            {
+                value = name[(equals + 1)..];
+                name = name[..equals];
+            }
+
+            OptionSpec option = OptionCatalog.All.FirstOrDefault(o => o.Name == name)
+                ?? throw new ConfigurationException($"unknown option '--{name}'");
+            if (value is null)
+            {
+                if (index + 1 >= args.Count || args[index + 1].StartsWith("--", StringComparison.Ordinal))
+                {
+                    throw new ConfigurationException($"{option.Flag}: missing value");
+                }
+
+                value = args[++index];
+            }
+
+            if (!options.TryGetValue(option, out List<string>? values))
+            {
+                options[option] = values = [];
+            }
+
+            if (!option.Repeatable)
+            {
+                values.Clear();
+            }
+
+            values.Add(value);
+        }
+
+        return new CommandLine(verb, options);
+    }
+
+    public static string Usage()
+    {
+        var text = new System.Text.StringBuilder();
+        text.AppendLine("nodedns: a node-local caching DNS forwarder");
+        text.AppendLine();
+        text.AppendLine("usage: nodedns [serve] [--config FILE] [--listen IP:PORT]... [--upstream [ZONE=]IP:PORT[/tcp|/udp]]...");
+        text.AppendLine("               [--metrics IP:PORT] [--cache-size N] [options]");
+        text.AppendLine("       nodedns help | version");
+        text.AppendLine();
+        text.AppendLine("options (each also NODEDNS_<NAME> in the environment and a key in the JSON config file):");
+        foreach (OptionSpec option in OptionCatalog.All)
+        {
+            text.AppendLine($"  {option.Flag,-20} {option.Help}");
+            text.AppendLine($"  {"",-20} env {option.EnvironmentVariable}, config key \"{option.JsonKey}\"");
+        }
+
+        text.AppendLine();
+        text.AppendLine("exit codes: 0 clean stop, 1 runtime failure (e.g. cannot bind), 2 bad command line or configuration");
+        return text.ToString();
+    }
+}

@@ -1,0 +1,29 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using NodeDns.Caching;
+using NodeDns.Forwarding;
+
+namespace NodeDns.Daemon.Configuration;
+
+public enum LogFormat
+{
+    Text,
+    Json,
+}
+
+/// <summary>One upstream as configured: the zone it serves (wire form, lower case) and the server.</summary>
+public sealed record UpstreamSetting(byte[] Zone, UpstreamServer Server);
+
+/// <summary>The validated settings of <c>nodedns serve</c>.</summary>
+public sealed record DaemonSettings
+{
+    public required IReadOnlyList<IPEndPoint> Listen { get; init; }
+    public required IReadOnlyList<UpstreamSetting> Upstreams { get; init; }
+    public IPEndPoint? Metrics { get; init; }
+    public int CacheSize { get; init; } = 10_000;
+    public UpstreamPolicy Policy { get; init; } = UpstreamPolicy.Random;
+    public TtlPolicy Ttl { get; init; } = TtlPolicy.Default;
+    public int UdpSockets { get; init; } = Environment.ProcessorCount;
+    public LogFormat LogFormat { get; init; } = LogFormat.Text;
+    public LogLevel LogLevel { get; init; } = LogLevel.Information;
+}

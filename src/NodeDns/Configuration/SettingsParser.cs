@@ -1,0 +1,179 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using NodeDns.Caching;
+using NodeDns.Forwarding;
+using NodeDns.Protocol;
+
+namespace NodeDns.Daemon.Configuration;
+
+/// <summary>Turns raw option values into <see cref="DaemonSettings"/>; every error names the option and the value.</summary>
+public static class SettingsParser
+{
+    public static readonly IPEndPoint DefaultListen = new(IPAddress.Loopback, 5353);
+    public static readonly IPEndPoint DefaultMetrics = new(IPAddress.Loopback, 9253);
+    public const string DefaultResolvConf = "/etc/resolv.conf";
+
+    public static DaemonSettings Parse(IReadOnlyDictionary<OptionSpec, RawValue> raw, string resolvConfPath = DefaultResolvConf)
+    {
+        IReadOnlyList<IPEndPoint> listen = raw.TryGetValue(OptionCatalog.Listen, out RawValue? l)
+            ? [.. l.Values.Select(v => ParseEndPoint(v, null, l.Source))]
+            : [DefaultListen];
+        IReadOnlyList<UpstreamSetting> upstreams = raw.TryGetValue(OptionCatalog.Upstream, out RawValue? u)
+            ? [.. u.Values.Select(v => ParseUpstream(v, u.Source))]
+            : DefaultUpstreams(resolvConfPath);
+        if (!upstreams.Any(s => s.Zone.Length == 1))
+        {
+            string source = u?.Source ?? OptionCatalog.Upstream.Flag;
+            throw new ConfigurationException($"{source}: no upstream for the root zone '.' (add one without ZONE=, e.g. --upstream 10.96.0.10:53)");
+        }
+
+        var ttl = new TtlPolicy
+        {
+            MinTtl = (uint)Integer(raw, OptionCatalog.MinTtl, 0, 0, 604_800),
+            MaxTtl = (uint)Integer(raw, OptionCatalog.MaxTtl, 3600, 0, 604_800),
+            NegativeMaxTtl = (uint)Integer(raw, OptionCatalog.NegativeMaxTtl, 1800, 0, 604_800),
+        };
+        if (ttl.MinTtl > ttl.MaxTtl)
+        {
+            throw new ConfigurationException($"{OptionCatalog.MinTtl.Flag}: '{ttl.MinTtl}' is above {OptionCatalog.MaxTtl.Flag} '{ttl.MaxTtl}'");
+        }
+
+        ttl = ttl with { NegativeMinTtl = Math.Min(ttl.MinTtl, ttl.NegativeMaxTtl) };
+        return new DaemonSettings
+        {
+            Listen = listen,
+            Upstreams = upstreams,
+            Metrics = raw.TryGetValue(OptionCatalog.Metrics, out RawValue? m)
+                ? (m.Values[^1] is "off" or "none" or "" ? null : ParseEndPoint(m.Values[^1], null, m.Source))
+                : DefaultMetrics,
+            CacheSize = Integer(raw, OptionCatalog.CacheSize, 10_000, 1, 10_000_000),
+            Policy = Choice(raw, OptionCatalog.Policy, UpstreamPolicy.Random, new()
+            {
+                ["random"] = UpstreamPolicy.Random,
+                ["round_robin"] = UpstreamPolicy.RoundRobin,
+                ["sequential"] = UpstreamPolicy.Sequential,
+            }),
+            Ttl = ttl,
+            UdpSockets = Integer(raw, OptionCatalog.UdpSockets, Environment.ProcessorCount, 1, 64),
+            LogFormat = Choice(raw, OptionCatalog.LogFormat, LogFormat.Text, new() { ["text"] = LogFormat.Text, ["json"] = LogFormat.Json }),
+            LogLevel = Choice(raw, OptionCatalog.LogLevel, LogLevel.Information, new()
+            {
+                ["trace"] = LogLevel.Trace,
+                ["debug"] = LogLevel.Debug,
+                ["information"] = LogLevel.Information,
+                ["info"] = LogLevel.Information,
+                ["warning"] = LogLevel.Warning,
+                ["error"] = LogLevel.Error,
+            }),
+        };
+    }
+
+    /// <summary>Parses IP:PORT, [IPv6]:PORT, or a bare IP when <paramref name="defaultPort"/> is given.</summary>
+    public static IPEndPoint ParseEndPoint(string text, int? defaultPort, string source)
+    {
+        if (IPEndPoint.TryParse(text, out IPEndPoint? endPoint) && HasExplicitPort(text))
+        {
+            return endPoint.Port > 0 ? endPoint : throw Bad(source, text, "port must be 1-65535");
+        }
+
+        if (defaultPort is int port && IPAddress.TryParse(text.Trim('[', ']'), out IPAddress? address))
+        {
+            return new IPEndPoint(address, port);
+        }
+
+        string expected = defaultPort is null ? "IP:PORT" : "IP or IP:PORT";
+        return HasExplicitPort(text) && LooksLikePortProblem(text)
+            ? throw Bad(source, text, "port must be 1-65535")
+            : throw Bad(source, text, $"expected {expected}");
+    }
+
+    public static UpstreamSetting ParseUpstream(string text, string source)
+    {
+        string rest = text.Trim();
+        byte[] zone = [0];
+        int equals = rest.IndexOf('=');
+        if (equals >= 0)
+        {
+            if (!DnsName.TryParseText(rest[..equals], out zone))
+            {
+                throw Bad(source, text, $"'{rest[..equals]}' is not a valid zone name");
+            }
+
+            rest = rest[(equals + 1)..];
+        }
+
+        UpstreamTransport transport = UpstreamTransport.Udp;
+        int slash = rest.LastIndexOf('/');
+        if (slash >= 0)
+        {
+            transport = rest[(slash + 1)..].ToLowerInvariant() switch
+            {
+                "tcp" => UpstreamTransport.Tcp,
+                "udp" => UpstreamTransport.UdpOnly,
+                _ => throw Bad(source, text, "transport must be /tcp or /udp"),
+            };
+            rest = rest[..slash];
+        }
+
+        return new UpstreamSetting(zone, new UpstreamServer(ParseEndPoint(rest, 53, source), transport));
+    }
+
+    private static IReadOnlyList<UpstreamSetting> DefaultUpstreams(string resolvConfPath)
+    {
+        List<IPAddress> nameservers;
+        try
+        {
+            nameservers = [.. File.ReadLines(resolvConfPath)
+                .Select(line => line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
+                .Where(fields => fields.Length >= 2 && fields[0] == "nameserver")
+                .Select(fields => IPAddress.TryParse(fields[1].Split('%')[0], out IPAddress? a) ? a : null)
+                .OfType<IPAddress>()];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigurationException($"{OptionCatalog.Upstream.Flag}: none given and {resolvConfPath} cannot be read: {e.Message}");
+        }
+
+        return nameservers.Count == 0
+            ? throw new ConfigurationException($"{OptionCatalog.Upstream.Flag}: none given and {resolvConfPath} lists no nameserver")
+            : [.. nameservers.Select(a => new UpstreamSetting([0], new UpstreamServer(new IPEndPoint(a, 53), UpstreamTransport.Udp)))];
+    }
+
+    private static int Integer(IReadOnlyDictionary<OptionSpec, RawValue> raw, OptionSpec option, int fallback, int min, int max)
+    {
+        if (!raw.TryGetValue(option, out RawValue? value))
+        {
+            return fallback;
+        }
+
+        string text = value.Values[^1];
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int number) && number >= min && number <= max
+            ? number
+            : throw Bad(value.Source, text, $"expected a whole number from {min} to {max}");
+    }
+
+    private static T Choice<T>(IReadOnlyDictionary<OptionSpec, RawValue> raw, OptionSpec option, T fallback, Dictionary<string, T> choices)
+    {
+        if (!raw.TryGetValue(option, out RawValue? value))
+        {
+            return fallback;
+        }
+
+        string text = value.Values[^1];
+        return choices.TryGetValue(text.ToLowerInvariant(), out T? choice)
+            ? choice
+            : throw Bad(value.Source, text, "expected one of " + string.Join(", ", choices.Keys));
+    }
+
+    private static bool HasExplicitPort(string text) =>
+        text.StartsWith('[') ? text.Contains("]:", StringComparison.Ordinal) : text.Count(c => c == ':') == 1;
+
+    private static bool LooksLikePortProblem(string text)
+    {
+        string host = text[..text.LastIndexOf(':')].Trim('[', ']');
+        return IPAddress.TryParse(host, out _);
+    }
+
+    private static ConfigurationException Bad(string source, string value, string why) => new($"{source}: invalid value '{value}': {why}");
+}

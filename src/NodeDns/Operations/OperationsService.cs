@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using NodeDns.Daemon.Hosting;
+
+namespace NodeDns.Daemon.Operations;
+
+/// <summary>Serves /metrics, /health (alive) and /ready (DNS listeners serving) on the metrics address.</summary>
+public sealed partial class OperationsService(BoundListeners listeners, DnsService dns, MetricsPublisher metrics,
+    ILogger<OperationsService> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (listeners.Http is { } http)
+        {
+            http.Start(HandleAsync);
+            LogListening(http.EndPoint.ToString());
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private async Task<HttpReply> HandleAsync(string path, CancellationToken cancellation) => path switch
+    {
+        "/metrics" => new HttpReply(200, "text/plain; version=0.0.4; charset=utf-8", await metrics.ScrapeAsync(cancellation).ConfigureAwait(false)),
+        "/health" => HttpReply.Text(200, "OK\n"),
+        "/ready" => dns.IsServing ? HttpReply.Text(200, "ready\n") : HttpReply.Text(503, "not ready\n"),
+        _ => HttpReply.Text(404, "not found\n"),
+    };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "metrics, health and readiness on http://{EndPoint}")]
+    private partial void LogListening(string endPoint);
+}

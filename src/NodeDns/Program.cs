@@ -1,0 +1,58 @@
+using System.Collections;
+using System.Net.Sockets;
+using NodeDns.Daemon.Cli;
+using NodeDns.Daemon.Configuration;
+using NodeDns.Daemon.Hosting;
+
+namespace NodeDns.Daemon;
+
+public static class Program
+{
+    public const int ExitOk = 0;
+    public const int ExitRuntimeFailure = 1;
+    public const int ExitBadConfiguration = 2;
+
+    public static async Task<int> Main(string[] args)
+    {
+        DaemonSettings settings;
+        try
+        {
+            CommandLine command = CommandLine.Parse(args);
+            switch (command.Verb)
+            {
+                case "help":
+                    Console.Out.Write(CommandLine.Usage());
+                    return ExitOk;
+                case "version":
+                    Console.Out.WriteLine($"nodedns {BuildInfo.Version}");
+                    return ExitOk;
+            }
+
+            settings = SettingsParser.Parse(RawSettings.Merge(command.Options, Environment()));
+        }
+        catch (ConfigurationException e)
+        {
+            await Console.Error.WriteLineAsync($"nodedns: {e.Message}").ConfigureAwait(false);
+            return ExitBadConfiguration;
+        }
+
+        BoundListeners listeners;
+        try
+        {
+            listeners = BoundListeners.Bind(settings);
+        }
+        catch (ListenerBindException e)
+        {
+            await Console.Error.WriteLineAsync($"nodedns: cannot bind {e.What}: {e.InnerException!.Message} ({((SocketException)e.InnerException).SocketErrorCode})")
+                .ConfigureAwait(false);
+            return ExitRuntimeFailure;
+        }
+
+        return await DaemonHost.RunAsync(settings, listeners).ConfigureAwait(false);
+    }
+
+    private static Dictionary<string, string?> Environment() =>
+        System.Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
+            .Where(e => e.Key is string key && key.StartsWith("NODEDNS_", StringComparison.Ordinal))
+            .ToDictionary(e => (string)e.Key, e => e.Value as string);
+}
