@@ -43,7 +43,6 @@ public static class DaemonHost
 
         using IHost host = builder.Build();
         await host.RunAsync().ConfigureAwait(false);
-        await host.Services.GetRequiredService<Forwarder>().DisposeAsync().ConfigureAwait(false);
         return Program.ExitOk;
     }
 

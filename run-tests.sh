@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every test of NodeDns: unit tests and end-to-end tests against the published binary.
+# Installs what the tests need (dig, nsd) with apt when missing. The glibc end-to-end test binds
+# 127.0.0.153:53 and bind-mounts /etc/resolv.conf in a private mount namespace, so run as root.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+missing=()
+command -v dig >/dev/null 2>&1 || missing+=(dnsutils)
+command -v nsd >/dev/null 2>&1 || [ -x /usr/sbin/nsd ] || missing+=(nsd)
+command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "run-tests: installing ${missing[*]}"
+  # Keep packaged services (nsd on port 53) from starting: the tests start their own on loopback.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet publish src/NodeDns -c Release -o artifacts/nodedns --nologo -v quiet
+export NODEDNS_BIN="$PWD/artifacts/nodedns/nodedns"
+
+log=$(mktemp)
+status=0
+dotnet test NodeDns.sln -c Release --nologo 2>&1 | tee "$log" || status=$?
+passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -oE 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+rm -f "$log"
+echo "${passed} passed, ${failed} failed"
+exit $status

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using DnsClient;
+
+namespace NodeDns.EndToEnd.Support;
+
+/// <summary>
+/// A real authoritative server (NSD, from apt) on 127.0.0.1 serving generated zones: <c>example.test</c> and
+/// <c>cluster.local</c>. Shared by the tests of a class through xunit's class fixture.
+/// </summary>
+public sealed class NsdUpstream : IAsyncLifetime
+{
+    public const int BigTxtRecords = 40;
+    private readonly string _dir = Directory.CreateTempSubdirectory("nodedns-nsd-").FullName;
+    private Process? _process;
+
+    public IPEndPoint EndPoint { get; } = new(IPAddress.Loopback, Ports.Free());
+
+    public async Task InitializeAsync()
+    {
+        await File.WriteAllTextAsync(Path.Combine(_dir, "example.test.zone"), ExampleZone());
+        await File.WriteAllTextAsync(Path.Combine(_dir, "cluster.local.zone"), ClusterZone());
+        await File.WriteAllTextAsync(Path.Combine(_dir, "nsd.conf"), $"""
+            server:
+              ip-address: 127.0.0.1@{EndPoint.Port}
+              port: {EndPoint.Port}
+              username: ""
+              chroot: ""
+              zonesdir: "{_dir}"
+              database: ""
+              zonelistfile: "{_dir}/zone.list"
+              pidfile: "{_dir}/nsd.pid"
+              xfrdfile: "{_dir}/xfrd.state"
+              xfrdir: "{_dir}"
+              logfile: "{_dir}/nsd.log"
+              server-count: 1
+              verbosity: 1
+            remote-control:
+              control-enable: no
+            zone:
+              name: example.test
+              zonefile: example.test.zone
+            zone:
+              name: cluster.local
+              zonefile: cluster.local.zone
+
+            """);
+        var info = new ProcessStartInfo(Tools.Require("nsd"), ["-d", "-c", Path.Combine(_dir, "nsd.conf")])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        _process = Process.Start(info)!;
+        var client = new LookupClient(new LookupClientOptions(new NameServer(EndPoint)) { UseCache = false, Retries = 0, Timeout = TimeSpan.FromMilliseconds(200) });
+        for (int attempt = 0; attempt < 100; attempt++)
+        {
+            try
+            {
+                IDnsQueryResponse response = await client.QueryAsync("example.test", QueryType.SOA);
+                if (response.Answers.Count > 0)
+                {
+                    return;
+                }
+            }
+            catch (DnsResponseException)
+            {
+            }
+
+            if (_process.HasExited)
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        string log = File.Exists(Path.Combine(_dir, "nsd.log")) ? await File.ReadAllTextAsync(Path.Combine(_dir, "nsd.log")) : "";
+        throw new InvalidOperationException($"nsd did not start: {log}{await _process.StandardError.ReadToEndAsync()}");
+    }
+
+    private static string ExampleZone()
+    {
+        var zone = new StringBuilder("""
+            $ORIGIN example.test.
+            $TTL 300
+            @      30 IN SOA ns1 hostmaster 1 3600 600 86400 60
+            @         IN NS ns1
+            ns1       IN A 127.0.0.1
+            www       IN A 192.0.2.1
+            www       IN AAAA 2001:db8::1
+            alias     IN CNAME www
+            c1        IN CNAME c2
+            c2        IN CNAME www
+            short  2  IN A 192.0.2.2
+
+            """);
+        for (int i = 0; i < BigTxtRecords; i++)
+        {
+            zone.AppendLine($"big IN TXT \"record {i:D2} padding padding padding padding padding padding\"");
+        }
+
+        return zone.ToString();
+    }
+
+    private static string ClusterZone() => """
+        $ORIGIN cluster.local.
+        $TTL 30
+        @ IN SOA ns.dns hostmaster 1 7200 1800 86400 5
+        @ IN NS ns.dns
+        ns.dns IN A 127.0.0.1
+        kubernetes.default.svc IN A 10.96.0.1
+        kube-dns.kube-system.svc IN A 10.96.0.10
+
+        """;
+
+    public Task DisposeAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(5000);
+        }
+
+        _process?.Dispose();
+        Directory.Delete(_dir, recursive: true);
+        return Task.CompletedTask;
+    }
+}
