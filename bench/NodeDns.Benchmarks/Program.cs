@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(NodeDns.Benchmarks.HitPathBenchmarks).Assembly).Run(args);
