@@ -76,6 +76,24 @@ public class SettingsTests
     }
 
     [Fact]
+    public void An_upstream_can_name_a_resolv_conf_for_a_zone()
+    {
+        string file = Path.GetTempFileName();
+        File.WriteAllText(file, "nameserver 10.0.0.2\nnameserver 10.0.0.3\n");
+        try
+        {
+            DaemonSettings settings = Load(["--upstream", "cluster.local=10.96.0.10/tcp", "--upstream", file + "/tcp"]);
+            Assert.Equal(["10.96.0.10:53", "10.0.0.2:53", "10.0.0.3:53"], settings.Upstreams.Select(u => u.Server.EndPoint.ToString()));
+            Assert.All(settings.Upstreams.Skip(1), u => Assert.Equal([0], u.Zone));
+            Assert.All(settings.Upstreams, u => Assert.Equal(UpstreamTransport.Tcp, u.Server.Transport));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public void Default_upstreams_come_from_resolv_conf()
     {
         string file = Path.GetTempFileName();

@@ -20,8 +20,8 @@ public static class SettingsParser
             ? [.. l.Values.Select(v => ParseEndPoint(v, null, l.Source))]
             : [DefaultListen];
         IReadOnlyList<UpstreamSetting> upstreams = raw.TryGetValue(OptionCatalog.Upstream, out RawValue? u)
-            ? [.. u.Values.Select(v => ParseUpstream(v, u.Source))]
-            : DefaultUpstreams(resolvConfPath);
+            ? [.. u.Values.SelectMany(v => ParseUpstream(v, u.Source))]
+            : ResolvConfUpstreams([0], resolvConfPath, UpstreamTransport.Udp, OptionCatalog.Upstream.Flag);
         if (!upstreams.Any(s => s.Zone.Length == 1))
         {
             string source = u?.Source ?? OptionCatalog.Upstream.Flag;
@@ -88,7 +88,11 @@ public static class SettingsParser
             : throw Bad(source, text, $"expected {expected}");
     }
 
-    public static UpstreamSetting ParseUpstream(string text, string source)
+    /// <summary>
+    /// Parses <c>[ZONE=]IP[:PORT][/tcp|/udp]</c>, or <c>[ZONE=]/path/to/resolv.conf[/tcp|/udp]</c> for that file's
+    /// nameservers (as CoreDNS's <c>forward . /etc/resolv.conf</c>).
+    /// </summary>
+    public static IReadOnlyList<UpstreamSetting> ParseUpstream(string text, string source)
     {
         string rest = text.Trim();
         byte[] zone = [0];
@@ -105,9 +109,11 @@ public static class SettingsParser
 
         UpstreamTransport transport = UpstreamTransport.Udp;
         int slash = rest.LastIndexOf('/');
-        if (slash >= 0)
+        string suffix = slash >= 0 ? rest[(slash + 1)..].ToLowerInvariant() : "";
+        bool isFile = rest.StartsWith('/');
+        if (slash >= 0 && (!isFile || suffix is "tcp" or "udp"))
         {
-            transport = rest[(slash + 1)..].ToLowerInvariant() switch
+            transport = suffix switch
             {
                 "tcp" => UpstreamTransport.Tcp,
                 "udp" => UpstreamTransport.UdpOnly,
@@ -116,10 +122,12 @@ public static class SettingsParser
             rest = rest[..slash];
         }
 
-        return new UpstreamSetting(zone, new UpstreamServer(ParseEndPoint(rest, 53, source), transport));
+        return isFile
+            ? ResolvConfUpstreams(zone, rest, transport, $"{source}: '{text}'")
+            : [new UpstreamSetting(zone, new UpstreamServer(ParseEndPoint(rest, 53, source), transport))];
     }
 
-    private static IReadOnlyList<UpstreamSetting> DefaultUpstreams(string resolvConfPath)
+    private static IReadOnlyList<UpstreamSetting> ResolvConfUpstreams(byte[] zone, string resolvConfPath, UpstreamTransport transport, string source)
     {
         List<IPAddress> nameservers;
         try
@@ -132,12 +140,12 @@ public static class SettingsParser
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ConfigurationException($"{OptionCatalog.Upstream.Flag}: none given and {resolvConfPath} cannot be read: {e.Message}");
+            throw new ConfigurationException($"{source}: {resolvConfPath} cannot be read: {e.Message}");
         }
 
         return nameservers.Count == 0
-            ? throw new ConfigurationException($"{OptionCatalog.Upstream.Flag}: none given and {resolvConfPath} lists no nameserver")
-            : [.. nameservers.Select(a => new UpstreamSetting([0], new UpstreamServer(new IPEndPoint(a, 53), UpstreamTransport.Udp)))];
+            ? throw new ConfigurationException($"{source}: {resolvConfPath} lists no nameserver")
+            : [.. nameservers.Select(a => new UpstreamSetting(zone, new UpstreamServer(new IPEndPoint(a, 53), transport)))];
     }
 
     private static int Integer(IReadOnlyDictionary<OptionSpec, RawValue> raw, OptionSpec option, int fallback, int min, int max)
