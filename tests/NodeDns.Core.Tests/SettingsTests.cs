@@ -111,3 +111,42 @@ public class SettingsTests
         }
     }
 }
+
+public class RouteTableTests
+{
+    private static DaemonSettings Load(params string[] args) =>
+        SettingsParser.Parse(RawSettings.Merge(CommandLine.Parse(args).Options, new Dictionary<string, string?>()), "/nonexistent");
+
+    [Fact]
+    public void Longest_zone_suffix_wins_and_zone_ttls_apply_below_their_zone()
+    {
+        ZoneRouter router = RouteTable.Build(Load(
+            "--upstream", "10.0.0.1", "--upstream", "cluster.local=10.96.0.10/tcp", "--upstream", "cluster.local=10.96.0.11/tcp",
+            "--zone-ttl", "cluster.local=5:30:5", "--zone-ttl", "in-addr.arpa=0:60", "--max-ttl", "600"));
+
+        ZoneRoute cluster = router.Route(Wire.Name("Kubernetes.Default.SVC.cluster.local"));
+        Assert.Equal(["10.96.0.10:53", "10.96.0.11:53"], cluster.Pool.Servers.Select(s => s.EndPoint.ToString()));
+        Assert.Equal(30u, cluster.Ttl.MaxTtl);
+        Assert.Equal(5u, cluster.Ttl.NegativeMaxTtl);
+        Assert.Equal(5u, cluster.Ttl.MinTtl);
+
+        ZoneRoute reverse = router.Route(Wire.Name("1.0.96.10.in-addr.arpa"));
+        Assert.Equal("10.0.0.1:53", Assert.Single(reverse.Pool.Servers).EndPoint.ToString()); // TTL-only zone uses the root's upstreams
+        Assert.Equal(60u, reverse.Ttl.MaxTtl);
+
+        ZoneRoute other = router.Route(Wire.Name("example.com"));
+        Assert.Equal(600u, other.Ttl.MaxTtl);
+        Assert.Same(router.Route(Wire.Name("cluster.local.example.com")), other); // a suffix must end on a label boundary
+    }
+
+    [Theory]
+    [InlineData("cluster.local=30:5")]
+    [InlineData("cluster.local=5")]
+    [InlineData("cluster.local=a:b")]
+    [InlineData("=5:30")]
+    public void Bad_zone_ttls_are_rejected(string value)
+    {
+        var error = Assert.Throws<ConfigurationException>(() => Load("--upstream", "10.0.0.1", "--zone-ttl", value));
+        Assert.StartsWith($"--zone-ttl: invalid value '{value}'", error.Message, StringComparison.Ordinal);
+    }
+}

@@ -14,6 +14,9 @@ public enum LogFormat
 /// <summary>One upstream as configured: the zone it serves (wire form, lower case) and the server.</summary>
 public sealed record UpstreamSetting(byte[] Zone, UpstreamServer Server);
 
+/// <summary>TTL bounds for one zone (wire form, lower case) and the zones below it.</summary>
+public sealed record ZoneTtlSetting(byte[] Zone, TtlPolicy Ttl);
+
 /// <summary>The validated settings of <c>nodedns serve</c>.</summary>
 public sealed record DaemonSettings
 {
@@ -23,6 +26,7 @@ public sealed record DaemonSettings
     public int CacheSize { get; init; } = 10_000;
     public UpstreamPolicy Policy { get; init; } = UpstreamPolicy.Random;
     public TtlPolicy Ttl { get; init; } = TtlPolicy.Default;
+    public IReadOnlyList<ZoneTtlSetting> ZoneTtls { get; init; } = [];
     public int UdpSockets { get; init; } = Environment.ProcessorCount;
     public LogFormat LogFormat { get; init; } = LogFormat.Text;
     public LogLevel LogLevel { get; init; } = LogLevel.Information;

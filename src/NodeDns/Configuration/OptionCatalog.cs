@@ -20,10 +20,12 @@ public static class OptionCatalog
     public static readonly OptionSpec MinTtl = new("min-ttl", "minTtl", "lower bound on cached TTLs, seconds (default 0)");
     public static readonly OptionSpec MaxTtl = new("max-ttl", "maxTtl", "upper bound on positive TTLs, seconds (default 3600)");
     public static readonly OptionSpec NegativeMaxTtl = new("negative-max-ttl", "negativeMaxTtl", "upper bound on negative TTLs, seconds (default 1800)");
+    public static readonly OptionSpec ZoneTtl = new("zone-ttl", "zoneTtl",
+        "ZONE=MIN:MAX[:NEGATIVE_MAX] TTL bounds in seconds for one zone and its subzones (repeatable)", Repeatable: true);
     public static readonly OptionSpec UdpSockets = new("udp-sockets", "udpSockets", "SO_REUSEPORT sockets (one thread each) per UDP address (default: CPU count)");
     public static readonly OptionSpec LogFormat = new("log-format", "logFormat", "text or json (default text)");
     public static readonly OptionSpec LogLevel = new("log-level", "logLevel", "trace, debug, information, warning, error (default information)");
 
     public static readonly IReadOnlyList<OptionSpec> All =
-        [Config, Listen, Upstream, Metrics, CacheSize, Policy, MinTtl, MaxTtl, NegativeMaxTtl, UdpSockets, LogFormat, LogLevel];
+        [Config, Listen, Upstream, Metrics, CacheSize, Policy, MinTtl, MaxTtl, NegativeMaxTtl, ZoneTtl, UdpSockets, LogFormat, LogLevel];
 }

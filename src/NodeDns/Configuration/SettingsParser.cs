@@ -40,6 +40,9 @@ public static class SettingsParser
         }
 
         ttl = ttl with { NegativeMinTtl = Math.Min(ttl.MinTtl, ttl.NegativeMaxTtl) };
+        IReadOnlyList<ZoneTtlSetting> zoneTtls = raw.TryGetValue(OptionCatalog.ZoneTtl, out RawValue? z)
+            ? [.. z.Values.Select(v => ParseZoneTtl(v, z.Source))]
+            : [];
         return new DaemonSettings
         {
             Listen = listen,
@@ -55,6 +58,7 @@ public static class SettingsParser
                 ["sequential"] = UpstreamPolicy.Sequential,
             }),
             Ttl = ttl,
+            ZoneTtls = zoneTtls,
             UdpSockets = Integer(raw, OptionCatalog.UdpSockets, Environment.ProcessorCount, 1, 64),
             LogFormat = Choice(raw, OptionCatalog.LogFormat, LogFormat.Text, new() { ["text"] = LogFormat.Text, ["json"] = LogFormat.Json }),
             LogLevel = Choice(raw, OptionCatalog.LogLevel, LogLevel.Information, new()
@@ -125,6 +129,34 @@ public static class SettingsParser
         return isFile
             ? ResolvConfUpstreams(zone, rest, transport, $"{source}: '{text}'")
             : [new UpstreamSetting(zone, new UpstreamServer(ParseEndPoint(rest, 53, source), transport))];
+    }
+
+    /// <summary>Parses <c>ZONE=MIN:MAX[:NEGATIVE_MAX]</c>; the negative maximum defaults to MAX.</summary>
+    public static ZoneTtlSetting ParseZoneTtl(string text, string source)
+    {
+        string[] parts = text.Split('=', 2);
+        if (parts.Length != 2 || !DnsName.TryParseText(parts[0], out byte[] zone))
+        {
+            throw Bad(source, text, "expected ZONE=MIN:MAX[:NEGATIVE_MAX]");
+        }
+
+        uint[] seconds = [.. parts[1].Split(':').Select(p =>
+            uint.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out uint n) && n <= 604_800
+                ? n
+                : throw Bad(source, text, "TTLs must be whole seconds from 0 to 604800"))];
+        if (seconds.Length is < 2 or > 3 || seconds[0] > seconds[1])
+        {
+            throw Bad(source, text, "expected ZONE=MIN:MAX[:NEGATIVE_MAX] with MIN <= MAX");
+        }
+
+        uint negativeMax = seconds.Length == 3 ? seconds[2] : seconds[1];
+        return new ZoneTtlSetting(zone, new TtlPolicy
+        {
+            MinTtl = seconds[0],
+            MaxTtl = seconds[1],
+            NegativeMinTtl = Math.Min(seconds[0], negativeMax),
+            NegativeMaxTtl = negativeMax,
+        });
     }
 
     private static IReadOnlyList<UpstreamSetting> ResolvConfUpstreams(byte[] zone, string resolvConfPath, UpstreamTransport transport, string source)

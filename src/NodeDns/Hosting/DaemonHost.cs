@@ -27,7 +27,7 @@ public static class DaemonHost
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(sp => new DnsCache(new CacheLimits(settings.CacheSize, settings.CacheSize), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new Forwarder(new ForwarderOptions(), sp.GetRequiredService<TimeProvider>()));
-        builder.Services.AddSingleton(BuildRouter(settings));
+        builder.Services.AddSingleton(RouteTable.Build(settings));
         builder.Services.AddSingleton(sp =>
         {
             var router = sp.GetRequiredService<ZoneRouter>();
@@ -45,12 +45,6 @@ public static class DaemonHost
         await host.RunAsync().ConfigureAwait(false);
         return Program.ExitOk;
     }
-
-    public static ZoneRouter BuildRouter(DaemonSettings settings) => new(
-        settings.Upstreams
-            .GroupBy(u => Convert.ToHexString(u.Zone))
-            .Select(zone => new ZoneRoute(zone.First().Zone,
-                new UpstreamPool([.. zone.Select(u => u.Server)], settings.Policy), settings.Ttl)));
 
     private static void ConfigureLogging(ILoggingBuilder logging, DaemonSettings settings)
     {
