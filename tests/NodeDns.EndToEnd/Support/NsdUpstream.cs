@@ -36,6 +36,8 @@ public sealed class NsdUpstream : IAsyncLifetime
               logfile: "{_dir}/nsd.log"
               server-count: 1
               verbosity: 1
+              rrl-ratelimit: 0
+              rrl-whitelist-ratelimit: 0
             remote-control:
               control-enable: no
             zone:
