@@ -20,36 +20,36 @@ public class DnsCacheTests
     [Fact]
     public void Entry_lives_for_its_ttl_and_then_misses()
     {
-        var cache = new DnsCache(new CacheLimits(10, 10), _time);
-        cache.Insert(Key("a.example"), Template("a.example"), negative: false, ttlSeconds: 30);
+        var cache = new DnsCache(new CacheOptions { PositiveEntries = 10, NegativeEntries = 10 }, _time);
+        cache.Insert(Key("a.example"), Template("a.example"), EntryKind.Positive, ttlSeconds: 30);
 
         _time.Advance(TimeSpan.FromSeconds(29.9));
-        Assert.True(cache.TryGet(Key("a.example"), _time.GetTimestamp(), out CacheEntry entry));
+        Assert.True(cache.TryGetFresh(Key("a.example"), _time.GetTimestamp(), out CacheEntry entry));
         Assert.Equal(29, (_time.GetTimestamp() - entry.StoredAt) / _time.TimestampFrequency);
 
         _time.Advance(TimeSpan.FromSeconds(0.1));
-        Assert.False(cache.TryGet(Key("a.example"), _time.GetTimestamp(), out _));
+        Assert.False(cache.TryGetFresh(Key("a.example"), _time.GetTimestamp(), out _));
     }
 
     [Fact]
     public void Lookup_compares_the_whole_key()
     {
-        var cache = new DnsCache(new CacheLimits(10, 10), _time);
-        cache.Insert(Key("a.example"), Template("a.example"), false, 30);
+        var cache = new DnsCache(new CacheOptions { PositiveEntries = 10, NegativeEntries = 10 }, _time);
+        cache.Insert(Key("a.example"), Template("a.example"), EntryKind.Positive, 30);
         byte[] withDo = Key("a.example");
         withDo[^1] = QueryParser.KeyFlagDnssecOk;
 
-        Assert.False(cache.TryGet(withDo, _time.GetTimestamp(), out _));
-        Assert.False(cache.TryGet(Key("b.example"), _time.GetTimestamp(), out _));
+        Assert.False(cache.TryGetFresh(withDo, _time.GetTimestamp(), out _));
+        Assert.False(cache.TryGetFresh(Key("b.example"), _time.GetTimestamp(), out _));
     }
 
     [Fact]
     public void Sweep_removes_expired_entries()
     {
-        var cache = new DnsCache(new CacheLimits(10, 10), _time);
-        cache.Insert(Key("short.example"), Template("short.example"), false, 5);
-        cache.Insert(Key("long.example"), Template("long.example"), false, 50);
-        cache.Insert(Key("neg.example"), Template("neg.example"), true, 5);
+        var cache = new DnsCache(new CacheOptions { PositiveEntries = 10, NegativeEntries = 10, StaleWindow = TimeSpan.Zero }, _time);
+        cache.Insert(Key("short.example"), Template("short.example"), EntryKind.Positive, 5);
+        cache.Insert(Key("long.example"), Template("long.example"), EntryKind.Positive, 50);
+        cache.Insert(Key("neg.example"), Template("neg.example"), EntryKind.Negative, 5);
 
         _time.Advance(TimeSpan.FromSeconds(10));
         Assert.Equal(2, cache.SweepExpired());
@@ -60,33 +60,103 @@ public class DnsCacheTests
     [Fact]
     public void Full_cache_evicts_an_entry_not_hit_since_the_hand_passed()
     {
-        var cache = new DnsCache(new CacheLimits(3, 3), _time);
+        var cache = new DnsCache(new CacheOptions { PositiveEntries = 3, NegativeEntries = 3 }, _time);
         foreach (string name in new[] { "a.example", "b.example", "c.example" })
         {
-            cache.Insert(Key(name), Template(name), false, 300);
+            cache.Insert(Key(name), Template(name), EntryKind.Positive, 300);
         }
 
-        Assert.True(cache.TryGet(Key("a.example"), _time.GetTimestamp(), out _)); // a is hot
-        cache.Insert(Key("d.example"), Template("d.example"), false, 300);
+        Assert.True(cache.TryGetFresh(Key("a.example"), _time.GetTimestamp(), out _)); // a is hot
+        cache.Insert(Key("d.example"), Template("d.example"), EntryKind.Positive, 300);
 
         Assert.Equal(3, cache.PositiveCount);
-        Assert.Equal(1, cache.Evictions);
-        Assert.True(cache.TryGet(Key("a.example"), _time.GetTimestamp(), out _));
-        Assert.False(cache.TryGet(Key("b.example"), _time.GetTimestamp(), out _));
-        Assert.True(cache.TryGet(Key("d.example"), _time.GetTimestamp(), out _));
+        Assert.Equal(1, cache.Evictions(EntryKind.Positive));
+        Assert.True(cache.TryGetFresh(Key("a.example"), _time.GetTimestamp(), out _));
+        Assert.False(cache.TryGetFresh(Key("b.example"), _time.GetTimestamp(), out _));
+        Assert.True(cache.TryGetFresh(Key("d.example"), _time.GetTimestamp(), out _));
     }
 
     [Fact]
     public void Negative_entries_have_their_own_cap_and_replacing_keeps_one_entry()
     {
-        var cache = new DnsCache(new CacheLimits(2, 1), _time);
-        cache.Insert(Key("n1.example"), Template("n1.example"), true, 300);
-        cache.Insert(Key("n2.example"), Template("n2.example"), true, 300);
-        cache.Insert(Key("p.example"), Template("p.example"), false, 300);
-        cache.Insert(Key("p.example"), Template("p.example"), false, 300);
+        var cache = new DnsCache(new CacheOptions { PositiveEntries = 2, NegativeEntries = 1 }, _time);
+        cache.Insert(Key("n1.example"), Template("n1.example"), EntryKind.Negative, 300);
+        cache.Insert(Key("n2.example"), Template("n2.example"), EntryKind.Negative, 300);
+        cache.Insert(Key("p.example"), Template("p.example"), EntryKind.Positive, 300);
+        cache.Insert(Key("p.example"), Template("p.example"), EntryKind.Positive, 300);
 
         Assert.Equal(1, cache.NegativeCount);
         Assert.Equal(1, cache.PositiveCount);
-        Assert.True(cache.TryGet(Key("p.example"), _time.GetTimestamp(), out _));
+        Assert.True(cache.TryGetFresh(Key("p.example"), _time.GetTimestamp(), out _));
     }
+
+    [Fact]
+    public void Expired_answers_are_kept_for_the_stale_window_then_swept()
+    {
+        var cache = new DnsCache(new CacheOptions { StaleWindow = TimeSpan.FromMinutes(10) }, _time);
+        cache.Insert(Key("a.example"), Template("a.example"), EntryKind.Positive, 5);
+
+        _time.Advance(TimeSpan.FromMinutes(9));
+        Assert.Equal(0, cache.SweepExpired());
+        Assert.True(cache.TryGetAny(Key("a.example"), out CacheEntry stale));
+        Assert.True(cache.IsServableStale(stale, _time.GetTimestamp()));
+        Assert.False(cache.TryGetFresh(Key("a.example"), _time.GetTimestamp(), out _));
+
+        _time.Advance(TimeSpan.FromMinutes(2));
+        Assert.False(cache.IsServableStale(stale, _time.GetTimestamp()));
+        Assert.Equal(1, cache.SweepExpired());
+    }
+
+    [Fact]
+    public void A_unique_name_flood_stays_within_caps_and_bytes_and_keeps_hot_entries() // LD-03
+    {
+        var options = new CacheOptions { PositiveEntries = 200, NegativeEntries = 1_000, MaxBytes = 1 << 20 };
+        var cache = new DnsCache(options, _time);
+        string[] hot = [.. Enumerable.Range(0, 100).Select(i => $"hot{i}.example")];
+        foreach (string name in hot)
+        {
+            cache.Insert(Key(name), Template(name), EntryKind.Positive, 3600);
+        }
+
+        for (int i = 0; i < 20_000; i++)
+        {
+            string name = $"r{i}.flood.example";
+            cache.Insert(Key(name), Template(name), i % 2 == 0 ? EntryKind.Negative : EntryKind.Positive, 60);
+            if (i % 50 == 0)
+            {
+                foreach (string name2 in hot)
+                {
+                    Assert.True(cache.TryGetFresh(Key(name2), _time.GetTimestamp(), out _), $"{name2} was evicted by the flood");
+                }
+            }
+
+            Assert.True(cache.Bytes <= options.MaxBytes);
+        }
+
+        Assert.InRange(cache.NegativeCount, 1, 1_000);
+        Assert.InRange(cache.PositiveCount, hot.Length, 200);
+    }
+
+    [Fact]
+    public void Byte_budget_evicts_across_kinds()
+    {
+        int size = new CacheEntry(Key("x00.example"), Template("x00.example"), EntryKind.Positive, 0, 1, 1).SizeInBytes;
+        var cache = new DnsCache(new CacheOptions { MaxBytes = size * 10L }, _time);
+        for (int i = 0; i < 50; i++)
+        {
+            cache.Insert(Key($"x{i:D2}.example"), Template($"x{i:D2}.example"), i % 3 == 0 ? EntryKind.Negative : EntryKind.Positive, 60);
+        }
+
+        Assert.True(cache.Bytes <= size * 10L);
+        Assert.Equal(10, cache.PositiveCount + cache.NegativeCount);
+    }
+
+    [Theory]
+    [InlineData(1, 1u)]
+    [InlineData(2, 2u)]
+    [InlineData(4, 8u)]
+    [InlineData(6, 30u)]
+    [InlineData(40, 30u)]
+    public void Failure_ttl_backs_off_to_the_bound(int streak, uint expected) =>
+        Assert.Equal(expected, new CacheOptions().FailureTtl(streak));
 }

@@ -32,7 +32,7 @@ public class SettingsTests
             DaemonSettings settings = Load(["--config", file, "--listen", "127.0.0.1:3000"],
                 new() { ["NODEDNS_LISTEN"] = "127.0.0.1:2000", ["NODEDNS_CACHE_SIZE"] = "7" });
             Assert.Equal(3000, Assert.Single(settings.Listen).Port);
-            Assert.Equal(7, settings.CacheSize);
+            Assert.Equal(7, settings.Cache.PositiveEntries);
             Assert.Equal(1001, settings.Metrics!.Port);
         }
         finally

@@ -3,40 +3,49 @@ using NodeDns.Protocol;
 
 namespace NodeDns.Caching;
 
-public sealed record CacheLimits(int PositiveEntries = 10_000, int NegativeEntries = 10_000);
-
 /// <summary>
-/// The answer cache. Reads are lock-free and allocation-free (<see cref="TryGet"/>); writes take one lock and
-/// keep positive and negative answers within their own entry caps, evicting with CLOCK (second chance) so that
-/// entries hit since the hand last passed survive. Expired entries are removed by <see cref="SweepExpired"/>.
+/// The answer cache. Reads are lock-free and allocation-free (<see cref="TryGetFresh"/>); writes take one lock.
+/// All entries share one byte budget and each kind (positive, negative, failure) has its own entry cap. Eviction is
+/// CLOCK (second chance): an entry hit since the hand last passed survives, so a flood of one-hit names cannot push
+/// out other clients' hot entries; when a kind is over its cap only entries of that kind are evicted. Expired
+/// entries stay for the serve-stale window (failures for their back-off memory) and are then swept.
 /// </summary>
 public sealed class DnsCache
 {
     private readonly ConcurrentDictionary<byte[], CacheEntry> _entries;
     private readonly ConcurrentDictionary<byte[], CacheEntry>.AlternateLookup<ReadOnlySpan<byte>> _lookup;
-    private readonly ClockRing _positive;
-    private readonly ClockRing _negative;
+    private readonly ClockRing _ring;
+    private readonly int[] _caps;
+    private readonly int[] _counts = new int[3];
+    private readonly long[] _evictions = new long[3];
     private readonly TimeProvider _time;
     private readonly Lock _writeLock = new();
-    private long _evictions;
+    private long _bytes;
 
-    public DnsCache(CacheLimits limits, TimeProvider time)
+    public DnsCache(CacheOptions options, TimeProvider time)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(limits.PositiveEntries, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(limits.NegativeEntries, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.PositiveEntries, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.NegativeEntries, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.FailureEntries, 1);
+        Options = options;
+        _caps = [options.PositiveEntries, options.NegativeEntries, options.FailureEntries];
         _entries = new ConcurrentDictionary<byte[], CacheEntry>(ByteKeyComparer.Instance);
         _lookup = _entries.GetAlternateLookup<ReadOnlySpan<byte>>();
-        _positive = new ClockRing(limits.PositiveEntries);
-        _negative = new ClockRing(limits.NegativeEntries);
+        _ring = new ClockRing(_caps.Sum());
         _time = time;
     }
 
-    public int PositiveCount => _positive.Count;
-    public int NegativeCount => _negative.Count;
-    public long Evictions => Interlocked.Read(ref _evictions);
+    public CacheOptions Options { get; }
+    public TimeProvider Time => _time;
+    public int PositiveCount => Volatile.Read(ref _counts[(int)EntryKind.Positive]);
+    public int NegativeCount => Volatile.Read(ref _counts[(int)EntryKind.Negative]);
+    public int FailureCount => Volatile.Read(ref _counts[(int)EntryKind.Failure]);
+    public long Bytes => Interlocked.Read(ref _bytes);
 
-    /// <summary>Finds a live entry for <paramref name="key"/>. No lock, no allocation.</summary>
-    public bool TryGet(ReadOnlySpan<byte> key, long now, out CacheEntry entry)
+    public long Evictions(EntryKind kind) => Interlocked.Read(ref _evictions[(int)kind]);
+
+    /// <summary>Finds an unexpired entry for <paramref name="key"/>. No lock, no allocation.</summary>
+    public bool TryGetFresh(ReadOnlySpan<byte> key, long now, out CacheEntry entry)
     {
         if (_lookup.TryGetValue(key, out entry!) && !entry.IsExpired(now))
         {
@@ -51,56 +60,95 @@ public sealed class DnsCache
         return false;
     }
 
-    /// <summary>Stores an answer for <paramref name="ttlSeconds"/>, replacing any entry for the same key.</summary>
-    public CacheEntry Insert(byte[] key, ResponseTemplate template, bool negative, uint ttlSeconds)
+    /// <summary>Finds the entry for <paramref name="key"/> whether or not it has expired (stale data, failure back-off).</summary>
+    public bool TryGetAny(ReadOnlySpan<byte> key, out CacheEntry entry) => _lookup.TryGetValue(key, out entry!);
+
+    /// <summary>True when <paramref name="entry"/> is expired answer data that may still be served stale.</summary>
+    public bool IsServableStale(CacheEntry entry, long now) =>
+        entry.IsData && Options.StaleWindow > TimeSpan.Zero && now < entry.ExpiresAt + Ticks(Options.StaleWindow);
+
+    /// <summary>Stores an entry for <paramref name="ttlSeconds"/>, replacing any entry for the same key.</summary>
+    public CacheEntry Insert(byte[] key, ResponseTemplate template, EntryKind kind, uint ttlSeconds, CacheEntry? stale = null, int failureStreak = 0)
     {
         long now = _time.GetTimestamp();
-        var entry = new CacheEntry(key, template, negative, now, now + (ttlSeconds * _time.TimestampFrequency));
+        var entry = new CacheEntry(key, template, kind, now, now + (ttlSeconds * _time.TimestampFrequency), ttlSeconds)
+        {
+            Stale = stale,
+            FailureStreak = failureStreak,
+        };
         lock (_writeLock)
         {
             if (_entries.TryGetValue(key, out CacheEntry? old))
             {
-                Ring(old).Free(old);
+                entry.Hits = old.Hits;
+                entry.HitWindowStart = old.HitWindowStart;
+                Remove(old);
             }
 
-            ClockRing ring = Ring(entry);
-            CacheEntry? victim = ring.Place(entry, now);
-            if (victim is not null)
-            {
-                _entries.TryRemove(new KeyValuePair<byte[], CacheEntry>(victim.Key, victim));
-                _evictions++;
-            }
-
+            MakeRoom(entry, now);
+            _ring.Place(entry);
             _entries[key] = entry;
+            _counts[(int)kind]++;
+            _bytes += entry.SizeInBytes;
         }
 
         return entry;
     }
 
-    /// <summary>Removes every expired entry so that dead answers do not pin memory.</summary>
+    /// <summary>Removes entries past their retention so that dead answers do not pin memory.</summary>
     public int SweepExpired()
     {
         long now = _time.GetTimestamp();
         int removed = 0;
         lock (_writeLock)
         {
-            foreach (ClockRing ring in (ReadOnlySpan<ClockRing>)[_positive, _negative])
+            foreach (CacheEntry entry in _ring.Where(e => now >= RetainedUntil(e)))
             {
-                foreach (CacheEntry entry in ring.TakeExpired(now))
-                {
-                    _entries.TryRemove(new KeyValuePair<byte[], CacheEntry>(entry.Key, entry));
-                    removed++;
-                }
+                Remove(entry);
+                removed++;
             }
         }
 
         return removed;
     }
 
-    private ClockRing Ring(CacheEntry entry) => entry.Negative ? _negative : _positive;
+    private long RetainedUntil(CacheEntry entry)
+    {
+        if (entry.IsData)
+        {
+            return entry.ExpiresAt + (Options.StaleWindow > TimeSpan.Zero ? Ticks(Options.StaleWindow) : 0);
+        }
+
+        long backOffMemory = entry.ExpiresAt + Ticks(Options.MaxFailureTtl);
+        return entry.Stale is { } stale ? Math.Max(backOffMemory, RetainedUntil(stale)) : backOffMemory;
+    }
+
+    private void MakeRoom(CacheEntry entry, long now)
+    {
+        int kind = (int)entry.Kind;
+        while (_counts[kind] >= _caps[kind] || (_bytes + entry.SizeInBytes > Options.MaxBytes && _ring.Count > 0))
+        {
+            EntryKind? only = _counts[kind] >= _caps[kind] ? entry.Kind : null;
+            CacheEntry victim = _ring.NextVictim(only, now);
+            Remove(victim);
+            _evictions[(int)victim.Kind]++;
+        }
+    }
+
+    private void Remove(CacheEntry entry)
+    {
+        _entries.TryRemove(new KeyValuePair<byte[], CacheEntry>(entry.Key, entry));
+        if (_ring.Free(entry))
+        {
+            _counts[(int)entry.Kind]--;
+            _bytes -= entry.SizeInBytes;
+        }
+    }
+
+    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
 
     /// <summary>Fixed array of slots swept by a CLOCK hand. Guarded by the cache's writer lock.</summary>
-    private sealed class ClockRing(int capacity)
+    private sealed class ClockRing(int capacity) : IEnumerable<CacheEntry>
     {
         private readonly CacheEntry?[] _slots = new CacheEntry?[capacity];
         private readonly Stack<int> _free = new(Enumerable.Range(0, capacity).Reverse());
@@ -108,65 +156,68 @@ public sealed class DnsCache
 
         public int Count => _slots.Length - _free.Count;
 
-        /// <returns>The entry evicted to make room, if any.</returns>
-        public CacheEntry? Place(CacheEntry entry, long now)
+        public void Place(CacheEntry entry)
         {
-            CacheEntry? victim = null;
-            if (!_free.TryPop(out int slot))
-            {
-                slot = AdvanceHand(now);
-                victim = _slots[slot];
-            }
-
+            int slot = _free.Pop();
             _slots[slot] = entry;
             entry.Slot = slot;
-            return victim;
         }
 
-        public void Free(CacheEntry entry)
+        /// <returns>False when the entry was not in the ring.</returns>
+        public bool Free(CacheEntry entry)
         {
-            if (entry.Slot >= 0 && ReferenceEquals(_slots[entry.Slot], entry))
+            if (entry.Slot < 0 || !ReferenceEquals(_slots[entry.Slot], entry))
             {
-                _slots[entry.Slot] = null;
-                _free.Push(entry.Slot);
+                return false;
             }
 
+            _slots[entry.Slot] = null;
+            _free.Push(entry.Slot);
             entry.Slot = -1;
+            return true;
         }
 
-        public List<CacheEntry> TakeExpired(long now)
+        /// <summary>
+        /// Advances the hand to an entry to evict (of kind <paramref name="only"/> when given): expired entries and
+        /// entries not hit since the last pass go; hit ones get a second chance and lose their bit.
+        /// </summary>
+        public CacheEntry NextVictim(EntryKind? only, long now)
         {
-            var expired = new List<CacheEntry>();
-            foreach (CacheEntry? entry in _slots)
+            for (int step = 0; step <= 2 * _slots.Length; step++)
             {
-                if (entry is not null && entry.IsExpired(now))
-                {
-                    expired.Add(entry);
-                }
-            }
-
-            expired.ForEach(Free);
-            return expired;
-        }
-
-        /// <summary>Second chance: skips entries hit since the last pass (clearing their bit); expired ones go first.</summary>
-        private int AdvanceHand(long now)
-        {
-            for (int step = 0; step < 2 * _slots.Length; step++)
-            {
-                int slot = _hand;
+                CacheEntry? candidate = _slots[_hand];
                 _hand = (_hand + 1) % _slots.Length;
-                CacheEntry candidate = _slots[slot]!;
+                if (candidate is null || (only is { } kind && candidate.Kind != kind))
+                {
+                    continue;
+                }
+
                 if (candidate.Referenced && !candidate.IsExpired(now))
                 {
                     candidate.Referenced = false;
                     continue;
                 }
 
-                return slot;
+                return candidate;
             }
 
-            return _hand;
+            throw new InvalidOperationException("cache ring holds no entry to evict");
         }
+
+        public IEnumerator<CacheEntry> GetEnumerator()
+        {
+            var snapshot = new List<CacheEntry>(Count);
+            foreach (CacheEntry? entry in _slots)
+            {
+                if (entry is not null)
+                {
+                    snapshot.Add(entry);
+                }
+            }
+
+            return snapshot.GetEnumerator();
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

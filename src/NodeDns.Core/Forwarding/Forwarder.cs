@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Net;
 using System.Net.Sockets;
 using NodeDns.Protocol;
 
@@ -15,6 +13,12 @@ public sealed record ForwarderOptions
 
     /// <summary>Tries per query: the first and at most two retries (RFC 9520 §3.1).</summary>
     public int MaxAttempts { get; init; } = 3;
+
+    /// <summary>How often an upstream marked down is probed.</summary>
+    public TimeSpan HealthCheckInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How long one health probe waits for its answer.</summary>
+    public TimeSpan HealthCheckTimeout { get; init; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>The outcome of forwarding one question: an answer, or null with the reason it failed.</summary>
@@ -23,30 +27,42 @@ public sealed record ForwardResult(DnsResponseMessage? Response, UpstreamServer?
 /// <summary>
 /// Sends a question to a zone's upstreams. Tries start one after another (on failure at once, on silence after
 /// <see cref="ForwarderOptions.AttemptTimeout"/>) and earlier tries keep listening, so a slow answer still counts;
-/// the first real answer wins. A server failure (SERVFAIL, REFUSED, ...) moves on to the next try.
+/// the first real answer wins. A server failure (SERVFAIL, REFUSED, ...) moves on to the next try. Timeouts and
+/// network errors count against an upstream's health; one marked down is probed until it answers again.
 /// </summary>
 public sealed class Forwarder : IAsyncDisposable
 {
+    /// <summary>The health probe asks for the root's NS records, as CoreDNS does; any well-formed answer is healthy.</summary>
+    private static readonly UpstreamQuestion Probe = new([0], DnsType.NS, DnsClass.IN, dnssecOk: false, checkingDisabled: false);
+
     private readonly ForwarderOptions _options;
     private readonly TimeProvider _time;
-    private readonly ConcurrentDictionary<IPEndPoint, TcpUpstreamClient> _tcpClients = new();
+    private readonly IUpstreamTransport _transport;
+    private readonly CancellationTokenSource _disposed = new();
 
-    public Forwarder(ForwarderOptions options, TimeProvider time)
+    public Forwarder(ForwarderOptions options, TimeProvider time, IUpstreamTransport transport, ForwarderCounters counters)
     {
         _options = options;
         _time = time;
+        _transport = transport;
+        Counters = counters;
     }
 
-    public ForwarderCounters Counters { get; } = new();
+    public ForwarderCounters Counters { get; }
 
     public async Task<ForwardResult> ForwardAsync(UpstreamPool pool, UpstreamQuestion question, CancellationToken cancellation)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        deadline.CancelAfter(_options.Deadline);
+        using var deadline = new CancellationTokenSource(_options.Deadline, _time);
+        using CancellationTokenRegistration link = cancellation.Register(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
         var running = new List<Task<ForwardResult>>(_options.MaxAttempts);
         int first = pool.FirstIndex();
         int started = 0;
         ForwardResult? lastFailure = null;
+        if (pool.AllDown)
+        {
+            Interlocked.Increment(ref Counters.AllUpstreamsDown);
+        }
+
         try
         {
             running.Add(Start());
@@ -98,20 +114,16 @@ public sealed class Forwarder : IAsyncDisposable
         Task<ForwardResult> Start() => AttemptAsync(pool.ForAttempt(first, started++), question, deadline.Token);
     }
 
-    private async Task<ForwardResult> AttemptAsync(UpstreamServer server, UpstreamQuestion question, CancellationToken cancellation)
+    private async Task<ForwardResult> AttemptAsync(Upstream upstream, UpstreamQuestion question, CancellationToken cancellation)
     {
         Interlocked.Increment(ref Counters.UpstreamQueries);
+        long started = _time.GetTimestamp();
+        UpstreamServer server = upstream.Server;
         try
         {
-            DnsResponseMessage response = server.Transport == UpstreamTransport.Tcp
-                ? await TcpClient(server).ExchangeAsync(question, cancellation).ConfigureAwait(false)
-                : await UdpExchange.ExchangeAsync(server, question, Counters, cancellation).ConfigureAwait(false);
-            if (response.Truncated && server.Transport == UpstreamTransport.Udp)
-            {
-                Interlocked.Increment(ref Counters.TcpRetriesAfterTruncation);
-                response = await TcpClient(server).ExchangeAsync(question, cancellation).ConfigureAwait(false);
-            }
-
+            DnsResponseMessage response = await _transport.ExchangeAsync(server, question, cancellation).ConfigureAwait(false);
+            upstream.RecordSuccess();
+            Counters.Observe(server, response.Rcode, _time.GetElapsedTime(started));
             return DnsRcode.IsServerFailure(response.Rcode)
                 ? new ForwardResult(null, server, $"{server} answered {DnsRcode.Name(response.Rcode)}")
                 : new ForwardResult(response, server, null);
@@ -119,23 +131,62 @@ public sealed class Forwarder : IAsyncDisposable
         catch (OperationCanceledException)
         {
             Interlocked.Increment(ref Counters.UpstreamTimeouts);
+            MarkFailed(upstream);
             return new ForwardResult(null, server, $"{server} did not answer in time");
         }
         catch (Exception e) when (e is SocketException or IOException or InvalidOperationException)
         {
             Interlocked.Increment(ref Counters.UpstreamErrors);
+            MarkFailed(upstream);
             return new ForwardResult(null, server, $"{server}: {e.Message}");
         }
     }
 
-    private TcpUpstreamClient TcpClient(UpstreamServer server) =>
-        _tcpClients.GetOrAdd(server.EndPoint, _ => new TcpUpstreamClient(server, Counters));
+    private void MarkFailed(Upstream upstream)
+    {
+        if (upstream.RecordFailure() && upstream.TryStartProbing())
+        {
+            Interlocked.Increment(ref Counters.UpstreamsMarkedDown);
+            _ = ProbeUntilHealthyAsync(upstream);
+        }
+    }
+
+    /// <summary>Probes a down upstream every <see cref="ForwarderOptions.HealthCheckInterval"/> through the same transport as real traffic.</summary>
+    private async Task ProbeUntilHealthyAsync(Upstream upstream)
+    {
+        try
+        {
+            while (upstream.IsDown && !_disposed.IsCancellationRequested)
+            {
+                await Task.Delay(_options.HealthCheckInterval, _time, _disposed.Token).ConfigureAwait(false);
+                using var timeout = new CancellationTokenSource(_options.HealthCheckTimeout, _time);
+                using CancellationTokenRegistration link = _disposed.Token.Register(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
+                try
+                {
+                    await _transport.ExchangeAsync(upstream.Server, Probe, timeout.Token).ConfigureAwait(false);
+                    upstream.RecordSuccess();
+                }
+                catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or InvalidOperationException)
+                {
+                    Interlocked.Increment(ref Counters.HealthCheckFailures);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            upstream.StopProbing();
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
-        foreach (TcpUpstreamClient client in _tcpClients.Values)
+        await _disposed.CancelAsync().ConfigureAwait(false);
+        if (_transport is IAsyncDisposable disposable)
         {
-            await client.DisposeAsync().ConfigureAwait(false);
+            await disposable.DisposeAsync().ConfigureAwait(false);
         }
     }
 }

@@ -10,4 +10,14 @@ public sealed class ForwarderCounters
     /// <summary>Replies that did not match the question (wrong ID, question, or malformed) and were ignored.</summary>
     public long RejectedReplies;
     public long TcpRetriesAfterTruncation;
+    public long UpstreamsMarkedDown;
+    public long HealthCheckFailures;
+
+    /// <summary>Queries forwarded while every upstream of their zone was marked down.</summary>
+    public long AllUpstreamsDown;
+
+    /// <summary>Called with the round-trip time of every answered try (the metrics layer records it).</summary>
+    public Action<UpstreamServer, int, TimeSpan>? AnswerObserved { get; set; }
+
+    public void Observe(UpstreamServer server, int rcode, TimeSpan duration) => AnswerObserved?.Invoke(server, rcode, duration);
 }

@@ -14,23 +14,51 @@ public sealed class UpstreamPool
 {
     private int _next;
 
-    public UpstreamPool(IReadOnlyList<UpstreamServer> servers, UpstreamPolicy policy)
+    public UpstreamPool(IReadOnlyList<UpstreamServer> servers, UpstreamPolicy policy, int maxFails = 2)
     {
         ArgumentOutOfRangeException.ThrowIfZero(servers.Count);
-        Servers = servers;
+        Upstreams = [.. servers.Select(s => new Upstream(s, maxFails))];
         Policy = policy;
     }
 
-    public IReadOnlyList<UpstreamServer> Servers { get; }
+    public IReadOnlyList<Upstream> Upstreams { get; }
+    public IEnumerable<UpstreamServer> Servers => Upstreams.Select(u => u.Server);
     public UpstreamPolicy Policy { get; }
+    public bool AllDown => Upstreams.All(u => u.IsDown);
 
     /// <summary>The index of the first server to try for a new query; further tries take the following ones.</summary>
     public int FirstIndex() => Policy switch
     {
         UpstreamPolicy.Sequential => 0,
-        UpstreamPolicy.RoundRobin => (int)((uint)Interlocked.Increment(ref _next) % (uint)Servers.Count),
-        _ => Servers.Count == 1 ? 0 : RandomNumberGenerator.GetInt32(Servers.Count),
+        UpstreamPolicy.RoundRobin => (int)((uint)Interlocked.Increment(ref _next) % (uint)Upstreams.Count),
+        _ => Upstreams.Count == 1 ? 0 : RandomNumberGenerator.GetInt32(Upstreams.Count),
     };
 
-    public UpstreamServer ForAttempt(int first, int attempt) => Servers[(first + attempt) % Servers.Count];
+    /// <summary>
+    /// The upstream for try number <paramref name="attempt"/>: healthy ones in policy order first, then the ones
+    /// marked down, so a zone whose upstreams are all down still tries one rather than failing everything.
+    /// </summary>
+    public Upstream ForAttempt(int first, int attempt)
+    {
+        int count = Upstreams.Count;
+        int healthy = 0;
+        for (int i = 0; i < count; i++)
+        {
+            healthy += Upstreams[i].IsDown ? 0 : 1;
+        }
+
+        int wanted = attempt % count;
+        bool fromHealthy = healthy > 0 && wanted < healthy;
+        int skip = fromHealthy ? wanted : wanted - healthy;
+        for (int i = 0; i < count; i++)
+        {
+            Upstream candidate = Upstreams[(first + i) % count];
+            if (candidate.IsDown != fromHealthy && skip-- == 0)
+            {
+                return candidate;
+            }
+        }
+
+        return Upstreams[(first + attempt) % count];
+    }
 }

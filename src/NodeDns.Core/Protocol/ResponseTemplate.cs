@@ -46,7 +46,8 @@ public sealed class ResponseTemplate
     /// <paramref name="destination"/> must hold <see cref="WireLength"/> + <see cref="DnsLimits.EmptyOptRecordLength"/> bytes
     /// or <paramref name="limit"/>, whichever is smaller.
     /// </summary>
-    public int Write(ReadOnlySpan<byte> query, in QueryInfo info, uint elapsedSeconds, int limit, Span<byte> destination)
+    /// <param name="fixedTtl">When not zero, every record gets this TTL instead (stale answers, RFC 8767 §4).</param>
+    public int Write(ReadOnlySpan<byte> query, in QueryInfo info, uint elapsedSeconds, int limit, Span<byte> destination, uint fixedTtl = 0)
     {
         int optLength = info.HasOpt ? DnsLimits.EmptyOptRecordLength : 0;
         int length = _wire.Length;
@@ -66,7 +67,7 @@ public sealed class ResponseTemplate
         {
             Span<byte> ttlField = destination.Slice(_records[i] & 0xFFFF, 4);
             uint ttl = BinaryPrimitives.ReadUInt32BigEndian(ttlField);
-            BinaryPrimitives.WriteUInt32BigEndian(ttlField, ttl > elapsedSeconds ? ttl - elapsedSeconds : 0);
+            BinaryPrimitives.WriteUInt32BigEndian(ttlField, fixedTtl != 0 ? fixedTtl : ttl > elapsedSeconds ? ttl - elapsedSeconds : 0);
         }
 
         bool showAd = info.DnssecOk || (info.Flags & DnsHeader.AdBit) != 0;

@@ -17,16 +17,11 @@ public enum QueryOutcome : byte
     Miss,
 }
 
-public sealed record PipelineOptions
-{
-    /// <summary>Distinct questions forwarded at once; beyond it a miss is answered SERVFAIL at once.</summary>
-    public int MaxInFlight { get; init; } = 10_000;
-}
-
 /// <summary>
-/// What happens to one client query: parse, answer errors, answer hits from the cache (allocation-free), and for
-/// misses forward once per question however many clients ask (in-flight coalescing), cache, and answer each client
-/// with its own ID and letter case.
+/// What happens to one client query: parse, answer errors, answer hits from the cache (allocation-free; cached
+/// failures and stale answers too), refresh popular entries before they expire, and for misses forward once per
+/// question however many clients ask, cache the answer or the failure, and answer each client with its own ID and
+/// letter case — with stale data after <see cref="PipelineOptions.StaleAnswerAfter"/> when the upstream is slow.
 /// </summary>
 public sealed class QueryPipeline
 {
@@ -35,7 +30,8 @@ public sealed class QueryPipeline
     private readonly Forwarder _forwarder;
     private readonly TimeProvider _time;
     private readonly PipelineOptions _options;
-    private readonly ConcurrentDictionary<byte[], Task<ResponseTemplate?>> _inFlight = new(ByteKeyComparer.Instance);
+    private readonly ConcurrentDictionary<byte[], InFlightQuestion> _inFlight = new(ByteKeyComparer.Instance);
+    private readonly long _prefetchWindowTicks;
 
     public QueryPipeline(DnsCache cache, Func<ZoneRouter> router, Forwarder forwarder, TimeProvider time, PipelineOptions options)
     {
@@ -44,6 +40,7 @@ public sealed class QueryPipeline
         _forwarder = forwarder;
         _time = time;
         _options = options;
+        _prefetchWindowTicks = (long)(options.PrefetchWindow.TotalSeconds * time.TimestampFrequency);
     }
 
     public ServerCounters Counters { get; } = new();
@@ -73,17 +70,33 @@ public sealed class QueryPipeline
         }
 
         long now = _time.GetTimestamp();
-        if (_cache.TryGet(key[..info.KeyLength], now, out CacheEntry entry))
+        if (!_cache.TryGetFresh(key[..info.KeyLength], now, out CacheEntry entry))
         {
-            uint elapsed = (uint)((now - entry.StoredAt) / _time.TimestampFrequency);
-            responseLength = entry.Template.Write(query, info, elapsed, Limit(info, overTcp), response);
-            Interlocked.Increment(ref Counters.CacheHits);
-            Counters.CountResponse(entry.Template.Rcode);
-            return QueryOutcome.Answered;
+            Interlocked.Increment(ref Counters.CacheMisses);
+            return QueryOutcome.Miss;
         }
 
-        Interlocked.Increment(ref Counters.CacheMisses);
-        return QueryOutcome.Miss;
+        int limit = Limit(info, overTcp);
+        if (entry.Kind == EntryKind.Failure)
+        {
+            Interlocked.Increment(ref Counters.FailureHits);
+            responseLength = entry.Stale is { } stale && _cache.IsServableStale(stale, now)
+                ? WriteStale(stale, query, info, limit, response)
+                : entry.Template.Write(query, info, 0, limit, response);
+        }
+        else
+        {
+            Interlocked.Increment(ref entry.Kind == EntryKind.Positive ? ref Counters.CacheHits : ref Counters.NegativeHits);
+            uint elapsed = (uint)((now - entry.StoredAt) / _time.TimestampFrequency);
+            responseLength = entry.Template.Write(query, info, elapsed, limit, response);
+            if (ShouldPrefetch(entry, now))
+            {
+                StartPrefetch(query, info, key[..info.KeyLength]);
+            }
+        }
+
+        Counters.CountResponse(DnsHeader.Rcode(DnsHeader.Flags(response)));
+        return QueryOutcome.Answered;
     }
 
     /// <summary>Forwards (or joins the forward of) a missed question and returns the client's response.</summary>
@@ -91,40 +104,129 @@ public sealed class QueryPipeline
     /// <param name="key">A copy of the key <see cref="Process"/> produced.</param>
     public async Task<byte[]> ResolveMissAsync(byte[] query, QueryInfo info, byte[] key, bool overTcp, CancellationToken cancellation)
     {
-        ResponseTemplate? template = await ResolveAsync(query, info, key, cancellation).ConfigureAwait(false);
-        byte[] buffer = new byte[template is null ? ErrorResponse.MaxLength : template.WireLength + DnsLimits.EmptyOptRecordLength];
-        int length = template is null
-            ? ErrorResponse.Write(query, info, DnsRcode.ServFail, buffer)
-            : template.Write(query, info, 0, Limit(info, overTcp), buffer);
-        Counters.CountResponse(template?.Rcode ?? DnsRcode.ServFail);
+        CacheEntry? stale = StaleFor(key, _time.GetTimestamp());
+        Task<ResponseTemplate?>? forwarding = Join(query, info, key, cancellation);
+        ResponseTemplate? template = null;
+        if (forwarding is not null)
+        {
+            if (stale is null)
+            {
+                template = await forwarding.ConfigureAwait(false);
+            }
+            else
+            {
+                Task timer = Task.Delay(_options.StaleAnswerAfter, _time, cancellation);
+                if (await Task.WhenAny(forwarding, timer).ConfigureAwait(false) == forwarding)
+                {
+                    template = await forwarding.ConfigureAwait(false);
+                }
+            }
+        }
+
+        int limit = Limit(info, overTcp);
+        byte[] buffer;
+        int length;
+        if (template is null && stale is not null)
+        {
+            buffer = new byte[stale.Template.WireLength + DnsLimits.EmptyOptRecordLength];
+            length = WriteStale(stale, query, info, limit, buffer);
+        }
+        else if (template is null)
+        {
+            buffer = new byte[ErrorResponse.MaxLength];
+            length = ErrorResponse.Write(query, info, DnsRcode.ServFail, buffer);
+        }
+        else
+        {
+            buffer = new byte[template.WireLength + DnsLimits.EmptyOptRecordLength];
+            length = template.Write(query, info, 0, limit, buffer);
+        }
+
+        Counters.CountResponse(DnsHeader.Rcode(DnsHeader.Flags(buffer)));
         return length == buffer.Length ? buffer : buffer[..length];
     }
 
-    private Task<ResponseTemplate?> ResolveAsync(byte[] query, QueryInfo info, byte[] key, CancellationToken cancellation)
+    private int WriteStale(CacheEntry stale, ReadOnlySpan<byte> query, in QueryInfo info, int limit, Span<byte> destination)
+    {
+        Interlocked.Increment(ref Counters.ServedStale);
+        return stale.Template.Write(query, info, 0, limit, destination, _options.StaleTtl);
+    }
+
+    /// <summary>Expired answer data for <paramref name="key"/> that may still be served, directly or kept by a failure entry.</summary>
+    private CacheEntry? StaleFor(byte[] key, long now)
+    {
+        if (!_cache.TryGetAny(key, out CacheEntry entry))
+        {
+            return null;
+        }
+
+        CacheEntry? data = entry.IsData ? entry : entry.Stale;
+        return data is not null && _cache.IsServableStale(data, now) ? data : null;
+    }
+
+    private bool ShouldPrefetch(CacheEntry entry, long now)
+    {
+        if (_options.PrefetchHits <= 0)
+        {
+            return false;
+        }
+
+        if (now - entry.HitWindowStart > _prefetchWindowTicks)
+        {
+            entry.HitWindowStart = now;
+            entry.Hits = 1;
+        }
+        else
+        {
+            entry.Hits++;
+        }
+
+        long remaining = entry.ExpiresAt - now;
+        long threshold = Math.Max(_time.TimestampFrequency, entry.Ttl * _time.TimestampFrequency * _options.PrefetchPercent / 100);
+        return entry.Hits >= _options.PrefetchHits
+            && remaining <= threshold
+            && Interlocked.CompareExchange(ref entry.Refreshing, 1, 0) == 0;
+    }
+
+    private void StartPrefetch(ReadOnlySpan<byte> query, in QueryInfo info, ReadOnlySpan<byte> key)
+    {
+        Interlocked.Increment(ref Counters.Prefetches);
+        Join(query.ToArray(), info, key.ToArray(), CancellationToken.None);
+    }
+
+    /// <summary>Joins the forward already running for <paramref name="key"/> or starts one; null when over a bound.</summary>
+    private Task<ResponseTemplate?>? Join(byte[] query, QueryInfo info, byte[] key, CancellationToken cancellation)
     {
         while (true)
         {
-            if (_inFlight.TryGetValue(key, out Task<ResponseTemplate?>? running))
+            if (_inFlight.TryGetValue(key, out InFlightQuestion? running))
             {
+                if (Interlocked.Increment(ref running.Waiters) > _options.MaxWaitersPerQuestion)
+                {
+                    Interlocked.Increment(ref Counters.Overloaded);
+                    return null;
+                }
+
                 Interlocked.Increment(ref Counters.Coalesced);
-                return running;
+                return running.Completion.Task;
             }
 
             if (_inFlight.Count >= _options.MaxInFlight)
             {
                 Interlocked.Increment(ref Counters.Overloaded);
-                return Task.FromResult<ResponseTemplate?>(null);
+                return null;
             }
 
-            var started = new TaskCompletionSource<ResponseTemplate?>(TaskCreationOptions.RunContinuationsAsynchronously);
-            if (_inFlight.TryAdd(key, started.Task))
+            var started = new InFlightQuestion();
+            if (_inFlight.TryAdd(key, started))
             {
-                _ = ForwardAsync(query, info, key, started, cancellation);
-                return started.Task;
+                _ = ForwardAsync(query, info, key, started.Completion, cancellation);
+                return started.Completion.Task;
             }
         }
     }
 
+    /// <summary>Asks upstream, caches the answer or the failure, and completes every waiter. Never throws.</summary>
     private async Task ForwardAsync(byte[] query, QueryInfo info, byte[] key, TaskCompletionSource<ResponseTemplate?> completion,
         CancellationToken cancellation)
     {
@@ -135,16 +237,10 @@ public sealed class QueryPipeline
             var question = new UpstreamQuestion(clientName, info.Type, info.Class, info.DnssecOk, info.CheckingDisabled);
             ZoneRoute route = _router().Route(clientName);
             ForwardResult result = await _forwarder.ForwardAsync(route.Pool, question, cancellation).ConfigureAwait(false);
-            if (result.Response is not null)
-            {
-                ReadOnlySpan<byte> lowerName = key.AsSpan(0, info.NameLength);
-                ClassifiedResponse? classified = ResponseClassifier.Classify(result.Response, lowerName, route.Ttl);
-                template = classified?.Template;
-                if (classified is { Kind: ResponseKind.Positive or ResponseKind.Negative })
-                {
-                    _cache.Insert(key, classified.Template, classified.Kind == ResponseKind.Negative, classified.Ttl);
-                }
-            }
+            ClassifiedResponse? classified = result.Response is null
+                ? null
+                : ResponseClassifier.Classify(result.Response, key.AsSpan(0, info.NameLength), route.Ttl);
+            template = Store(key, info, classified);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -157,5 +253,44 @@ public sealed class QueryPipeline
         }
     }
 
+    /// <returns>The template to answer with, or null for a failure (SERVFAIL, or stale data when there is some).</returns>
+    private ResponseTemplate? Store(byte[] key, in QueryInfo info, ClassifiedResponse? classified)
+    {
+        _cache.TryGetAny(key, out CacheEntry? previous);
+        long now = _time.GetTimestamp();
+        CacheEntry? stale = previous is null ? null : previous.IsData ? previous : previous.Stale;
+        bool preferStale = _options.PreferPositiveStale && classified?.Kind == ResponseKind.Negative
+            && stale is { Kind: EntryKind.Positive } && _cache.IsServableStale(stale, now);
+
+        if (classified is { Kind: ResponseKind.Positive or ResponseKind.Negative } && !preferStale)
+        {
+            _cache.Insert(key, classified.Template, classified.Kind == ResponseKind.Positive ? EntryKind.Positive : EntryKind.Negative, classified.Ttl);
+            return classified.Template;
+        }
+
+        if (classified is { Kind: ResponseKind.Uncacheable })
+        {
+            return classified.Template;
+        }
+
+        // A failure (RFC 9520 §3.2): remember it with back-off, unless a fresh answer is still cached (a failed prefetch).
+        if (previous is null || previous.Kind == EntryKind.Failure || previous.IsExpired(now))
+        {
+            int streak = previous is { Kind: EntryKind.Failure } ? previous.FailureStreak + 1 : 1;
+            ResponseTemplate servfail = ResponseTemplateBuilder.Build(key.AsSpan(0, info.NameLength), info.Type, info.Class,
+                DnsRcode.ServFail, authenticData: false, [], 0)!;
+            _cache.Insert(key, servfail, EntryKind.Failure, _cache.Options.FailureTtl(streak),
+                stale is not null && _cache.IsServableStale(stale, now) ? stale : null, streak);
+        }
+
+        return null;
+    }
+
     private static int Limit(in QueryInfo info, bool overTcp) => overTcp ? DnsLimits.MaxMessageLength : info.UdpResponseLimit;
+
+    private sealed class InFlightQuestion
+    {
+        public readonly TaskCompletionSource<ResponseTemplate?> Completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public int Waiters = 1;
+    }
 }

@@ -6,7 +6,13 @@ public sealed class ServerCounters
     public long UdpQueries;
     public long TcpQueries;
     public long CacheHits;
+    public long NegativeHits;
     public long CacheMisses;
+
+    /// <summary>Hits on a cached failure: answered SERVFAIL (or stale) without asking upstream.</summary>
+    public long FailureHits;
+    public long ServedStale;
+    public long Prefetches;
 
     /// <summary>Misses that joined a query already in flight for the same key instead of asking upstream again.</summary>
     public long Coalesced;
@@ -14,7 +20,7 @@ public sealed class ServerCounters
     /// <summary>Datagrams dropped without an answer: shorter than a header, or responses (QR=1).</summary>
     public long Dropped;
 
-    /// <summary>Misses answered SERVFAIL at once because too many were already in flight.</summary>
+    /// <summary>Misses answered SERVFAIL at once because too many were in flight, or waited for one question.</summary>
     public long Overloaded;
     public long TcpConnections;
     public long TcpConnectionsRejected;

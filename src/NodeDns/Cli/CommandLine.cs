@@ -50,7 +50,11 @@ public sealed record CommandLine(string Verb, IReadOnlyDictionary<OptionSpec, Li
 
             OptionSpec option = OptionCatalog.All.FirstOrDefault(o => o.Name == name)
                 ?? throw new ConfigurationException($"unknown option '--{name}'");
-            if (value is null)
+            if (value is null && option.IsSwitch)
+            {
+                value = "true";
+            }
+            else if (value is null)
             {
                 if (index + 1 >= args.Count || args[index + 1].StartsWith("--", StringComparison.Ordinal))
                 {

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using NodeDns.Caching;
 using NodeDns.Forwarding;
+using NodeDns.Serving;
 
 namespace NodeDns.Daemon.Configuration;
 
@@ -23,7 +24,10 @@ public sealed record DaemonSettings
     public required IReadOnlyList<IPEndPoint> Listen { get; init; }
     public required IReadOnlyList<UpstreamSetting> Upstreams { get; init; }
     public IPEndPoint? Metrics { get; init; }
-    public int CacheSize { get; init; } = 10_000;
+    public CacheOptions Cache { get; init; } = new();
+    public PipelineOptions Pipeline { get; init; } = new();
+    public ForwarderOptions Forwarder { get; init; } = new();
+    public int MaxFails { get; init; } = 2;
     public UpstreamPolicy Policy { get; init; } = UpstreamPolicy.Random;
     public TtlPolicy Ttl { get; init; } = TtlPolicy.Default;
     public IReadOnlyList<ZoneTtlSetting> ZoneTtls { get; init; } = [];

@@ -20,6 +20,21 @@ public static class OptionCatalog
     public static readonly OptionSpec MinTtl = new("min-ttl", "minTtl", "lower bound on cached TTLs, seconds (default 0)");
     public static readonly OptionSpec MaxTtl = new("max-ttl", "maxTtl", "upper bound on positive TTLs, seconds (default 3600)");
     public static readonly OptionSpec NegativeMaxTtl = new("negative-max-ttl", "negativeMaxTtl", "upper bound on negative TTLs, seconds (default 1800)");
+    public static readonly OptionSpec NegativeCacheSize = new("negative-cache-size", "negativeCacheSize", "maximum negative entries (default: --cache-size)");
+    public static readonly OptionSpec CacheMemory = new("cache-memory", "cacheMemory", "byte budget of the whole cache, e.g. 64Mi (default 64Mi)");
+    public static readonly OptionSpec ServeStale = new("serve-stale", "serveStale",
+        "how long expired answers may be served when upstreams fail, e.g. 1h; 'off' disables (default 1h, at most 1d)");
+    public static readonly OptionSpec ServeStalePreferPositive = new("serve-stale-prefer-positive", "serveStalePreferPositive",
+        "serve a stale positive answer rather than a fresh NXDOMAIN/NODATA (default false)", IsSwitch: true);
+    public static readonly OptionSpec FailureMaxTtl = new("failure-max-ttl", "failureMaxTtl",
+        "longest time an upstream failure is cached; back-off from 1s (default 30s, at most 5m)");
+    public static readonly OptionSpec PrefetchHits = new("prefetch-hits", "prefetchHits", "hits within --prefetch-window that make an entry popular; 0 disables prefetch (default 2)");
+    public static readonly OptionSpec PrefetchWindow = new("prefetch-window", "prefetchWindow", "window for counting prefetch hits (default 1m)");
+    public static readonly OptionSpec PrefetchPercent = new("prefetch-percent", "prefetchPercent", "refresh a popular entry when this percent of its TTL remains, 10-90 (default 10)");
+    public static readonly OptionSpec MaxFails = new("max-fails", "maxFails", "consecutive failed tries that mark an upstream down; 0 never (default 2)");
+    public static readonly OptionSpec HealthCheck = new("health-check", "healthCheck", "probe interval for an upstream marked down (default 500ms)");
+    public static readonly OptionSpec MaxInFlight = new("max-inflight", "maxInflight", "distinct questions forwarded at once (default 10000)");
+    public static readonly OptionSpec MaxWaiters = new("max-waiters", "maxWaiters", "clients waiting for one forwarded question (default 1000)");
     public static readonly OptionSpec ZoneTtl = new("zone-ttl", "zoneTtl",
         "ZONE=MIN:MAX[:NEGATIVE_MAX] TTL bounds in seconds for one zone and its subzones (repeatable)", Repeatable: true);
     public static readonly OptionSpec UdpSockets = new("udp-sockets", "udpSockets", "SO_REUSEPORT sockets (one thread each) per UDP address (default: CPU count)");
@@ -27,5 +42,9 @@ public static class OptionCatalog
     public static readonly OptionSpec LogLevel = new("log-level", "logLevel", "trace, debug, information, warning, error (default information)");
 
     public static readonly IReadOnlyList<OptionSpec> All =
-        [Config, Listen, Upstream, Metrics, CacheSize, Policy, MinTtl, MaxTtl, NegativeMaxTtl, ZoneTtl, UdpSockets, LogFormat, LogLevel];
+        [
+            Config, Listen, Upstream, Metrics, CacheSize, NegativeCacheSize, CacheMemory, Policy, MinTtl, MaxTtl, NegativeMaxTtl, ZoneTtl,
+            ServeStale, ServeStalePreferPositive, FailureMaxTtl, PrefetchHits, PrefetchWindow, PrefetchPercent, MaxFails, HealthCheck,
+            MaxInFlight, MaxWaiters, UdpSockets, LogFormat, LogLevel,
+        ];
 }

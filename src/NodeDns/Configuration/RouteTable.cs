@@ -16,7 +16,7 @@ public static class RouteTable
     {
         Dictionary<string, UpstreamPool> pools = settings.Upstreams
             .GroupBy(u => Key(u.Zone))
-            .ToDictionary(g => g.Key, g => new UpstreamPool([.. g.Select(u => u.Server)], settings.Policy));
+            .ToDictionary(g => g.Key, g => new UpstreamPool([.. g.Select(u => u.Server)], settings.Policy, settings.MaxFails));
         IEnumerable<byte[]> zones = settings.Upstreams.Select(u => u.Zone).Concat(settings.ZoneTtls.Select(z => z.Zone))
             .DistinctBy(Key);
         return new ZoneRouter(zones.Select(zone => new ZoneRoute(zone, Closest(zone, pools), TtlFor(zone, settings))));

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using NodeDns.Caching;
 using NodeDns.Forwarding;
 using NodeDns.Protocol;
+using NodeDns.Serving;
 
 namespace NodeDns.Daemon.Configuration;
 
@@ -50,7 +51,21 @@ public static class SettingsParser
             Metrics = raw.TryGetValue(OptionCatalog.Metrics, out RawValue? m)
                 ? (m.Values[^1] is "off" or "none" or "" ? null : ParseEndPoint(m.Values[^1], null, m.Source))
                 : DefaultMetrics,
-            CacheSize = Integer(raw, OptionCatalog.CacheSize, 10_000, 1, 10_000_000),
+            Cache = CacheSettings(raw),
+            Pipeline = new PipelineOptions
+            {
+                PreferPositiveStale = Switch(raw, OptionCatalog.ServeStalePreferPositive),
+                PrefetchHits = Integer(raw, OptionCatalog.PrefetchHits, 2, 0, 1_000_000),
+                PrefetchWindow = Duration(raw, OptionCatalog.PrefetchWindow, TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(1), TimeSpan.FromDays(1)),
+                PrefetchPercent = Integer(raw, OptionCatalog.PrefetchPercent, 10, 10, 90),
+                MaxInFlight = Integer(raw, OptionCatalog.MaxInFlight, 10_000, 1, 1_000_000),
+                MaxWaitersPerQuestion = Integer(raw, OptionCatalog.MaxWaiters, 1_000, 1, 1_000_000),
+            },
+            Forwarder = new ForwarderOptions
+            {
+                HealthCheckInterval = Duration(raw, OptionCatalog.HealthCheck, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10)),
+            },
+            MaxFails = Integer(raw, OptionCatalog.MaxFails, 2, 0, 1000),
             Policy = Choice(raw, OptionCatalog.Policy, UpstreamPolicy.Random, new()
             {
                 ["random"] = UpstreamPolicy.Random,
@@ -178,6 +193,91 @@ public static class SettingsParser
         return nameservers.Count == 0
             ? throw new ConfigurationException($"{source}: {resolvConfPath} lists no nameserver")
             : [.. nameservers.Select(a => new UpstreamSetting(zone, new UpstreamServer(new IPEndPoint(a, 53), transport)))];
+    }
+
+    private static CacheOptions CacheSettings(IReadOnlyDictionary<OptionSpec, RawValue> raw)
+    {
+        int size = Integer(raw, OptionCatalog.CacheSize, 10_000, 1, 10_000_000);
+        return new CacheOptions
+        {
+            PositiveEntries = size,
+            NegativeEntries = Integer(raw, OptionCatalog.NegativeCacheSize, size, 1, 10_000_000),
+            FailureEntries = size,
+            MaxBytes = ByteSize(raw, OptionCatalog.CacheMemory, 64L << 20),
+            StaleWindow = Duration(raw, OptionCatalog.ServeStale, TimeSpan.FromHours(1), TimeSpan.Zero, CacheOptions.MaxStaleWindow),
+            MaxFailureTtl = Duration(raw, OptionCatalog.FailureMaxTtl, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1), CacheOptions.HardMaxFailureTtl),
+        };
+    }
+
+    /// <summary>A duration such as 500ms, 30s, 5m, 1h, 1d, or plain seconds; "off" is zero where zero is allowed.</summary>
+    private static TimeSpan Duration(IReadOnlyDictionary<OptionSpec, RawValue> raw, OptionSpec option, TimeSpan fallback, TimeSpan min, TimeSpan max)
+    {
+        if (!raw.TryGetValue(option, out RawValue? value))
+        {
+            return fallback;
+        }
+
+        string text = value.Values[^1].Trim().ToLowerInvariant();
+        TimeSpan? parsed = text == "off" ? TimeSpan.Zero : ParseDuration(text);
+        return parsed is { } duration && duration >= min && duration <= max
+            ? duration
+            : throw Bad(value.Source, value.Values[^1], $"expected a duration from {Describe(min)} to {Describe(max)}, e.g. 500ms, 30s, 5m, 1h");
+    }
+
+    public static TimeSpan? ParseDuration(string text)
+    {
+        (string unit, double scale)[] units = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)];
+        foreach ((string unit, double scale) in units)
+        {
+            if (text.EndsWith(unit, StringComparison.Ordinal) && !(unit == "s" && text.EndsWith("ms", StringComparison.Ordinal))
+                && double.TryParse(text[..^unit.Length], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double number))
+            {
+                return TimeSpan.FromSeconds(number * scale);
+            }
+        }
+
+        return double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double seconds) ? TimeSpan.FromSeconds(seconds) : null;
+    }
+
+    private static string Describe(TimeSpan span) =>
+        span == TimeSpan.Zero ? "0 (off)" : span.TotalMilliseconds < 1000 ? $"{span.TotalMilliseconds}ms" : $"{span.TotalSeconds}s";
+
+    /// <summary>A size in bytes with an optional K, M, G (powers of 1000) or Ki, Mi, Gi (powers of 1024) suffix.</summary>
+    private static long ByteSize(IReadOnlyDictionary<OptionSpec, RawValue> raw, OptionSpec option, long fallback)
+    {
+        if (!raw.TryGetValue(option, out RawValue? value))
+        {
+            return fallback;
+        }
+
+        string text = value.Values[^1].Trim();
+        (string suffix, long scale)[] units = [("Ki", 1L << 10), ("Mi", 1L << 20), ("Gi", 1L << 30), ("K", 1000), ("M", 1_000_000), ("G", 1_000_000_000), ("", 1)];
+        foreach ((string suffix, long scale) in units)
+        {
+            if (text.EndsWith(suffix, StringComparison.Ordinal)
+                && long.TryParse(text[..^suffix.Length], NumberStyles.None, CultureInfo.InvariantCulture, out long number)
+                && number * scale is >= 1L << 20 and <= 64L << 30)
+            {
+                return number * scale;
+            }
+        }
+
+        throw Bad(value.Source, text, "expected a size from 1Mi to 64Gi, e.g. 64Mi");
+    }
+
+    private static bool Switch(IReadOnlyDictionary<OptionSpec, RawValue> raw, OptionSpec option)
+    {
+        if (!raw.TryGetValue(option, out RawValue? value))
+        {
+            return false;
+        }
+
+        return value.Values[^1].Trim().ToLowerInvariant() switch
+        {
+            "true" or "1" or "yes" or "on" => true,
+            "false" or "0" or "no" or "off" => false,
+            _ => throw Bad(value.Source, value.Values[^1], "expected true or false"),
+        };
     }
 
     private static int Integer(IReadOnlyDictionary<OptionSpec, RawValue> raw, OptionSpec option, int fallback, int min, int max)

@@ -25,14 +25,17 @@ public static class DaemonHost
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(listeners);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(sp => new DnsCache(new CacheLimits(settings.CacheSize, settings.CacheSize), sp.GetRequiredService<TimeProvider>()));
-        builder.Services.AddSingleton(sp => new Forwarder(new ForwarderOptions(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new DnsCache(settings.Cache, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<ForwarderCounters>();
+        builder.Services.AddSingleton(sp => new NetworkTransport(sp.GetRequiredService<ForwarderCounters>()));
+        builder.Services.AddSingleton(sp => new Forwarder(settings.Forwarder, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<NetworkTransport>(), sp.GetRequiredService<ForwarderCounters>()));
         builder.Services.AddSingleton(RouteTable.Build(settings));
         builder.Services.AddSingleton(sp =>
         {
             var router = sp.GetRequiredService<ZoneRouter>();
             return new QueryPipeline(sp.GetRequiredService<DnsCache>(), () => router, sp.GetRequiredService<Forwarder>(),
-                sp.GetRequiredService<TimeProvider>(), new PipelineOptions());
+                sp.GetRequiredService<TimeProvider>(), settings.Pipeline);
         });
         builder.Services.AddSingleton(sp => new MetricsPublisher(sp.GetRequiredService<QueryPipeline>(),
             sp.GetRequiredService<DnsCache>(), sp.GetRequiredService<Forwarder>().Counters));

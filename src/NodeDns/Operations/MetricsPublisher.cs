@@ -27,6 +27,15 @@ public sealed class MetricsPublisher
         Counter misses = factory.CreateCounter("coredns_cache_misses_total", "The count of cache misses.", "server", "zones", "view");
         Gauge entries = factory.CreateGauge("coredns_cache_entries", "The number of elements in the cache.", "server", "type", "zones", "view");
         Counter evictions = factory.CreateCounter("coredns_cache_evictions_total", "The count of cache evictions.", "server", "type", "zones", "view");
+        Counter requests_ = factory.CreateCounter("coredns_cache_requests_total", "The count of cache requests.", "server", "zones", "view");
+        Counter prefetch = factory.CreateCounter("coredns_cache_prefetch_total", "The number of times the cache has prefetched a cached item.", "server", "zones", "view");
+        Counter servedStale = factory.CreateCounter("coredns_cache_served_stale_total", "The number of requests served from stale cache entries.", "server", "zones", "view");
+        Gauge failureEntries = factory.CreateGauge("nodedns_cache_failure_entries", "Cached upstream failures (RFC 9520).");
+        Counter failureHits = factory.CreateCounter("nodedns_cache_failure_hits_total", "Queries answered from a cached failure (SERVFAIL or stale) without asking upstream.");
+        Gauge cacheBytes = factory.CreateGauge("nodedns_cache_bytes", "Bytes held by cache entries, against the --cache-memory budget.");
+        Counter markedDown = factory.CreateCounter("nodedns_upstream_marked_down_total", "Times an upstream was marked down after consecutive failures.");
+        Counter healthFailures = factory.CreateCounter("coredns_proxy_healthcheck_failures_total", "Count of failed health checks.");
+        Counter broken = factory.CreateCounter("coredns_forward_healthcheck_broken_total", "Counter of the number of complete failures of the healthchecks.");
         Counter coalesced = factory.CreateCounter("nodedns_coalesced_queries_total", "Misses that joined an upstream query already in flight.");
         Gauge inFlight = factory.CreateGauge("nodedns_inflight_queries", "Distinct questions being forwarded now.");
         Counter dropped = factory.CreateCounter("nodedns_dropped_packets_total", "Datagrams dropped without an answer (short or QR=1).");
@@ -56,10 +65,22 @@ public sealed class MetricsPublisher
             }
 
             hits.WithLabels("dns://", "success", ".", "").IncTo(Interlocked.Read(ref s.CacheHits));
+            hits.WithLabels("dns://", "denial", ".", "").IncTo(Interlocked.Read(ref s.NegativeHits));
             misses.WithLabels("dns://", ".", "").IncTo(Interlocked.Read(ref s.CacheMisses));
+            requests_.WithLabels("dns://", ".", "").IncTo(Interlocked.Read(ref s.CacheHits) + Interlocked.Read(ref s.NegativeHits)
+                + Interlocked.Read(ref s.FailureHits) + Interlocked.Read(ref s.CacheMisses));
+            prefetch.WithLabels("dns://", ".", "").IncTo(Interlocked.Read(ref s.Prefetches));
+            servedStale.WithLabels("dns://", ".", "").IncTo(Interlocked.Read(ref s.ServedStale));
             entries.WithLabels("dns://", "success", ".", "").Set(cache.PositiveCount);
             entries.WithLabels("dns://", "denial", ".", "").Set(cache.NegativeCount);
-            evictions.WithLabels("dns://", "success", ".", "").IncTo(cache.Evictions);
+            evictions.WithLabels("dns://", "success", ".", "").IncTo(cache.Evictions(EntryKind.Positive));
+            evictions.WithLabels("dns://", "denial", ".", "").IncTo(cache.Evictions(EntryKind.Negative));
+            failureEntries.Set(cache.FailureCount);
+            failureHits.IncTo(Interlocked.Read(ref s.FailureHits));
+            cacheBytes.Set(cache.Bytes);
+            markedDown.IncTo(Interlocked.Read(ref forwarder.UpstreamsMarkedDown));
+            healthFailures.IncTo(Interlocked.Read(ref forwarder.HealthCheckFailures));
+            broken.IncTo(Interlocked.Read(ref forwarder.AllUpstreamsDown));
             coalesced.IncTo(Interlocked.Read(ref s.Coalesced));
             inFlight.Set(pipeline.InFlight);
             dropped.IncTo(Interlocked.Read(ref s.Dropped));

@@ -1,0 +1,42 @@
+using System.Collections.Concurrent;
+using System.Net;
+using NodeDns.Protocol;
+
+namespace NodeDns.Forwarding;
+
+/// <summary>
+/// The real transport: UDP on a fresh random-port socket per query, retried over TCP when the reply is truncated
+/// (unless the upstream is UDP-only); TCP-only upstreams share one pipelined connection each.
+/// </summary>
+public sealed class NetworkTransport(ForwarderCounters counters) : IUpstreamTransport, IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<IPEndPoint, TcpUpstreamClient> _tcpClients = new();
+
+    public async Task<DnsResponseMessage> ExchangeAsync(UpstreamServer server, UpstreamQuestion question, CancellationToken cancellation)
+    {
+        if (server.Transport == UpstreamTransport.Tcp)
+        {
+            return await TcpClient(server).ExchangeAsync(question, cancellation).ConfigureAwait(false);
+        }
+
+        DnsResponseMessage response = await UdpExchange.ExchangeAsync(server, question, counters, cancellation).ConfigureAwait(false);
+        if (response.Truncated && server.Transport == UpstreamTransport.Udp)
+        {
+            Interlocked.Increment(ref counters.TcpRetriesAfterTruncation);
+            response = await TcpClient(server).ExchangeAsync(question, cancellation).ConfigureAwait(false);
+        }
+
+        return response;
+    }
+
+    private TcpUpstreamClient TcpClient(UpstreamServer server) =>
+        _tcpClients.GetOrAdd(server.EndPoint, _ => new TcpUpstreamClient(server, counters));
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (TcpUpstreamClient client in _tcpClients.Values)
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

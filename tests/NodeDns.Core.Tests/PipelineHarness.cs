@@ -1,0 +1,119 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.Extensions.Time.Testing;
+using NodeDns.Caching;
+using NodeDns.Forwarding;
+using NodeDns.Protocol;
+using NodeDns.Serving;
+
+namespace NodeDns.Core.Tests;
+
+/// <summary>An in-memory upstream whose behaviour each test scripts: answers, delays, silence, failures.</summary>
+internal sealed class ScriptedTransport : IUpstreamTransport
+{
+    public Func<UpstreamServer, UpstreamQuestion, CancellationToken, Task<byte[]>> Script { get; set; } =
+        (_, q, _) => Task.FromResult(Answer(q, 300));
+
+    public ConcurrentQueue<(UpstreamServer Server, UpstreamQuestion Question)> Calls { get; } = new();
+
+    public int CallsFor(string name) => Calls.Count(c => DnsName.ToText(c.Question.Name) == name + ".");
+
+    public async Task<DnsResponseMessage> ExchangeAsync(UpstreamServer server, UpstreamQuestion question, CancellationToken cancellation)
+    {
+        Calls.Enqueue((server, question));
+        byte[] reply = await Script(server, question, cancellation);
+        Assert.True(ResponseReader.TryRead(reply, out DnsResponseMessage response));
+        return response;
+    }
+
+    public static byte[] Reply(UpstreamQuestion q, int rcode, Action<Wire>? records = null, int answers = 0, int authority = 0)
+    {
+        var wire = new Wire().Header(1, (ushort)(0x8180 | rcode), 1, answers, authority, 0).Bytes(q.Name).U16(q.Type).U16(q.Class);
+        records?.Invoke(wire);
+        return wire.ToArray();
+    }
+
+    public static byte[] Answer(UpstreamQuestion q, uint ttl, byte last = 1) =>
+        Reply(q, 0, w => w.Bytes(q.Name).U16(1).U16(1).U32(ttl).U16(4).Bytes([192, 0, 2, last]), answers: 1);
+
+    public static byte[] NxDomain(UpstreamQuestion q, uint ttl) =>
+        Reply(q, 3, w => w.Record("example", 6, ttl, Wire.Soa("ns.example", "host.example", ttl)), authority: 1);
+
+    public static async Task<byte[]> Silence(CancellationToken cancellation)
+    {
+        await Task.Delay(Timeout.Infinite, cancellation);
+        throw new InvalidOperationException("unreachable");
+    }
+}
+
+/// <summary>The query pipeline wired to a scripted upstream and a fake clock.</summary>
+internal sealed class PipelineHarness
+{
+    public PipelineHarness(PipelineOptions? options = null, CacheOptions? cache = null, int upstreams = 1, int maxFails = 2)
+    {
+        Cache = new DnsCache(cache ?? new CacheOptions(), Time);
+        Forwarder = new Forwarder(new ForwarderOptions(), Time, Transport, new ForwarderCounters());
+        Pool = new UpstreamPool([.. Enumerable.Range(1, upstreams).Select(i => new UpstreamServer(new IPEndPoint(IPAddress.Parse($"127.0.0.{i}"), 53), UpstreamTransport.Udp))],
+            UpstreamPolicy.Sequential, maxFails);
+        var router = new ZoneRouter([new ZoneRoute([0], Pool, TtlPolicy.Default)]);
+        Pipeline = new QueryPipeline(Cache, () => router, Forwarder, Time, options ?? new PipelineOptions());
+    }
+
+    public FakeTimeProvider Time { get; } = new();
+    public ScriptedTransport Transport { get; } = new();
+    public DnsCache Cache { get; }
+    public Forwarder Forwarder { get; }
+    public UpstreamPool Pool { get; }
+    public QueryPipeline Pipeline { get; }
+
+    /// <summary>Asks like a client would; time only moves when the test advances it (see <see cref="RunAsync"/>).</summary>
+    public Task<byte[]> AskAsync(string name, ushort id = 0x4242)
+    {
+        byte[] query = Wire.Query(name, id: id);
+        byte[] key = new byte[QueryParser.MaxKeyLength];
+        byte[] response = new byte[DnsLimits.MaxMessageLength];
+        QueryOutcome outcome = Pipeline.Process(query, overTcp: false, key, response, out int length, out QueryInfo info);
+        return outcome == QueryOutcome.Answered
+            ? Task.FromResult(response[..length])
+            : Pipeline.ResolveMissAsync(query, info, key[..info.KeyLength], overTcp: false, CancellationToken.None);
+    }
+
+    /// <summary>Advances fake time in small steps (letting continuations run) until <paramref name="task"/> completes.</summary>
+    public async Task<T> RunAsync<T>(Task<T> task, TimeSpan? limit = null)
+    {
+        TimeSpan advanced = TimeSpan.Zero;
+        while (!task.IsCompleted)
+        {
+            Assert.True(advanced <= (limit ?? TimeSpan.FromSeconds(10)), $"still running after {advanced} of fake time");
+            await Task.Delay(2);
+            if (!task.IsCompleted)
+            {
+                Time.Advance(TimeSpan.FromMilliseconds(50));
+                advanced += TimeSpan.FromMilliseconds(50);
+            }
+        }
+
+        return await task;
+    }
+
+    /// <summary>Lets background work (prefetch, forwards) finish without moving time.</summary>
+    public async Task SettleAsync()
+    {
+        for (int i = 0; i < 50 && Pipeline.InFlight > 0; i++)
+        {
+            await Task.Delay(5);
+        }
+
+        Assert.Equal(0, Pipeline.InFlight);
+    }
+
+    public static int Rcode(byte[] response) => response[3] & 0xF;
+
+    public static uint FirstTtl(byte[] response)
+    {
+        Assert.True(ResponseReader.TryRead(response, out DnsResponseMessage parsed));
+        return parsed.Records[0].Ttl;
+    }
+
+    public static byte LastOctet(byte[] response) => response[response.Length - 12]; // the A record's last byte, before our OPT
+}
