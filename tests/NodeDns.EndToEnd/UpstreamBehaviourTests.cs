@@ -103,6 +103,30 @@ public sealed class UpstreamBehaviourTests
     }
 
     [Fact]
+    public async Task Oversized_udp_answer_is_fetched_again_over_tcp() // UR-06
+    {
+        byte[] BigAnswer(byte[] query, byte last)
+        {
+            var records = new Wire();
+            for (int i = 0; i < 60; i++)
+            {
+                records.Record(ScriptedUpstream.ReadName(query), 16, 60, [80, .. new byte[80]]);
+            }
+
+            records.Record(ScriptedUpstream.ReadName(query), 1, 60, [192, 0, 2, last]);
+            return ScriptedUpstream.Reply(query, 0, 61, records.ToArray());
+        }
+
+        await using var upstream = new ScriptedUpstream(q => Task.FromResult(Replies(BigAnswer(q.Message, q.OverTcp ? (byte)10 : (byte)11))));
+        await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", upstream.EndPoint.ToString());
+
+        IDnsQueryResponse response = await daemon.Client(tcp: true).QueryAsync("huge.example", QueryType.ANY);
+        Assert.Equal(IPAddress.Parse("192.0.2.10"), Assert.Single(response.Answers.ARecords()).Address);
+        Assert.Equal(60, response.Answers.TxtRecords().Count());
+        Assert.Contains(upstream.Received, q => q.OverTcp);
+    }
+
+    [Fact]
     public async Task Tcp_only_upstream_gets_pipelined_queries_on_one_connection() // CP-13
     {
         await using var upstream = new ScriptedUpstream(async q =>

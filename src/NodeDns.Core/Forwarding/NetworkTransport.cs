@@ -19,14 +19,19 @@ public sealed class NetworkTransport(ForwarderCounters counters) : IUpstreamTran
             return await TcpClient(server).ExchangeAsync(question, cancellation).ConfigureAwait(false);
         }
 
-        DnsResponseMessage response = await UdpExchange.ExchangeAsync(server, question, counters, cancellation).ConfigureAwait(false);
-        if (response.Truncated && server.Transport == UpstreamTransport.Udp)
+        DnsResponseMessage? response = await UdpExchange.ExchangeAsync(server, question, counters, cancellation).ConfigureAwait(false);
+        if (response is { Truncated: false } || (response is not null && server.Transport == UpstreamTransport.UdpOnly))
         {
-            Interlocked.Increment(ref counters.TcpRetriesAfterTruncation);
-            response = await TcpClient(server).ExchangeAsync(question, cancellation).ConfigureAwait(false);
+            return response;
         }
 
-        return response;
+        if (server.Transport == UpstreamTransport.UdpOnly)
+        {
+            throw new IOException($"{server} sent a UDP answer larger than we accept, and it is configured UDP-only");
+        }
+
+        Interlocked.Increment(ref counters.TcpRetriesAfterTruncation);
+        return await TcpClient(server).ExchangeAsync(question, cancellation).ConfigureAwait(false);
     }
 
     private TcpUpstreamClient TcpClient(UpstreamServer server) =>
