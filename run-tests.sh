@@ -21,6 +21,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet build NodeDns.sln -c Release --nologo -v quiet   # benchmarks too, so they cannot rot
 dotnet publish src/NodeDns -c Release -o artifacts/nodedns --nologo -v quiet
 export NODEDNS_BIN="$PWD/artifacts/nodedns/nodedns"
 

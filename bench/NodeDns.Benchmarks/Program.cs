@@ -1,3 +1,10 @@
 using BenchmarkDotNet.Running;
+using NodeDns.Benchmarks;
 
-BenchmarkSwitcher.FromAssembly(typeof(NodeDns.Benchmarks.HitPathBenchmarks).Assembly).Run(args);
+if (args is ["--hit-ratio"])
+{
+    EvictionHitRatio.Run();
+    return;
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(HitPathBenchmarks).Assembly).Run(args);
