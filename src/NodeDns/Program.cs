@@ -15,8 +15,17 @@ public static class Program
     public static async Task<int> Main(string[] args)
     {
         DaemonSettings settings;
+        Func<DaemonSettings> load;
         try
         {
+            switch (args.FirstOrDefault())
+            {
+                case "query":
+                    return await QueryCommand.RunAsync(args[1..], Console.Out).ConfigureAwait(false);
+                case "check-config":
+                    return CheckConfigCommand.Run(args[1..], Console.Out);
+            }
+
             CommandLine command = CommandLine.Parse(args);
             switch (command.Verb)
             {
@@ -28,7 +37,8 @@ public static class Program
                     return ExitOk;
             }
 
-            settings = SettingsParser.Parse(RawSettings.Merge(command.Options, Environment()));
+            load = () => SettingsParser.Parse(RawSettings.Merge(command.Options, Environment()));
+            settings = load();
         }
         catch (ConfigurationException e)
         {
@@ -48,7 +58,7 @@ public static class Program
             return ExitRuntimeFailure;
         }
 
-        return await DaemonHost.RunAsync(settings, listeners).ConfigureAwait(false);
+        return await DaemonHost.RunAsync(settings, listeners, load).ConfigureAwait(false);
     }
 
     private static Dictionary<string, string?> Environment() =>

@@ -160,3 +160,30 @@ public class DnsCacheTests
     public void Failure_ttl_backs_off_to_the_bound(int streak, uint expected) =>
         Assert.Equal(expected, new CacheOptions().FailureTtl(streak));
 }
+
+public class DnsCacheReconfigureTests
+{
+    [Fact]
+    public void Shrinking_the_limits_evicts_down_to_them_and_keeps_the_cache_usable()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var cache = new DnsCache(new CacheOptions { PositiveEntries = 100 }, time);
+        ResponseTemplate template = ResponseTemplateBuilder.Build(Wire.Name("a.example"), 1, 1, 0, false, [], 60)!;
+        for (int i = 0; i < 100; i++)
+        {
+            cache.Insert([.. Wire.Name($"n{i}.example"), 0, 1, 0, 1, 0], template, EntryKind.Positive, 60);
+        }
+
+        cache.Reconfigure(new CacheOptions { PositiveEntries = 10 });
+        Assert.Equal(10, cache.PositiveCount);
+        Assert.Equal(90, cache.Evictions(EntryKind.Positive));
+
+        for (int i = 0; i < 20; i++)
+        {
+            cache.Insert([.. Wire.Name($"m{i}.example"), 0, 1, 0, 1, 0], template, EntryKind.Positive, 60);
+        }
+
+        Assert.Equal(10, cache.PositiveCount);
+        Assert.True(cache.TryGetFresh([.. Wire.Name("m19.example"), 0, 1, 0, 1, 0], time.GetTimestamp(), out _));
+    }
+}

@@ -72,10 +72,10 @@ internal sealed class PipelineHarness
         byte[] query = Wire.Query(name, id: id);
         byte[] key = new byte[QueryParser.MaxKeyLength];
         byte[] response = new byte[DnsLimits.MaxMessageLength];
-        QueryOutcome outcome = Pipeline.Process(query, overTcp: false, key, response, out int length, out QueryInfo info);
+        QueryOutcome outcome = Pipeline.Process(query, default, key, response, out int length, out QueryInfo info);
         return outcome == QueryOutcome.Answered
             ? Task.FromResult(response[..length])
-            : Pipeline.ResolveMissAsync(query, info, key[..info.KeyLength], overTcp: false, CancellationToken.None);
+            : Pipeline.ResolveMissAsync(query, info, key[..info.KeyLength], default, CancellationToken.None);
     }
 
     /// <summary>Advances fake time in small steps (letting continuations run) until <paramref name="task"/> completes.</summary>

@@ -27,7 +27,7 @@ public sealed class UpstreamBehaviourTests
 
         Assert.Equal(1, upstream.CountFor("cached.example"));
         string metrics = await daemon.ScrapeAsync();
-        Assert.Contains("coredns_cache_hits_total{server=\"dns://\",type=\"success\",zones=\".\",view=\"\"} 4", metrics, StringComparison.Ordinal);
+        Assert.Equal(4, MetricsText.Value(metrics, "coredns_cache_hits_total", "type=success"));
     }
 
     [Fact]
@@ -212,7 +212,7 @@ public sealed class UpstreamBehaviourTests
         IDnsQueryResponse response = await daemon.Client().QueryAsync("alive.example", QueryType.A);
         Assert.Single(response.Answers.ARecords());
         Assert.False(daemon.HasExited);
-        Assert.Contains("nodedns_internal_errors_total 0", await daemon.ScrapeAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, MetricsText.Value(await daemon.ScrapeAsync(), "nodedns_internal_errors_total"));
         Assert.True(length >= 12);
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using NodeDns.Forwarding;
 using NodeDns.Protocol;
 
 namespace NodeDns.Caching;
@@ -14,8 +15,8 @@ public sealed class DnsCache
 {
     private readonly ConcurrentDictionary<byte[], CacheEntry> _entries;
     private readonly ConcurrentDictionary<byte[], CacheEntry>.AlternateLookup<ReadOnlySpan<byte>> _lookup;
-    private readonly ClockRing _ring;
-    private readonly int[] _caps;
+    private ClockRing _ring;
+    private int[] _caps;
     private readonly int[] _counts = new int[3];
     private readonly long[] _evictions = new long[3];
     private readonly TimeProvider _time;
@@ -35,7 +36,7 @@ public sealed class DnsCache
         _time = time;
     }
 
-    public CacheOptions Options { get; }
+    public CacheOptions Options { get; private set; }
     public TimeProvider Time => _time;
     public int PositiveCount => Volatile.Read(ref _counts[(int)EntryKind.Positive]);
     public int NegativeCount => Volatile.Read(ref _counts[(int)EntryKind.Negative]);
@@ -68,13 +69,15 @@ public sealed class DnsCache
         entry.IsData && Options.StaleWindow > TimeSpan.Zero && now < entry.ExpiresAt + Ticks(Options.StaleWindow);
 
     /// <summary>Stores an entry for <paramref name="ttlSeconds"/>, replacing any entry for the same key.</summary>
-    public CacheEntry Insert(byte[] key, ResponseTemplate template, EntryKind kind, uint ttlSeconds, CacheEntry? stale = null, int failureStreak = 0)
+    public CacheEntry Insert(byte[] key, ResponseTemplate template, EntryKind kind, uint ttlSeconds, CacheEntry? stale = null,
+        int failureStreak = 0, ZoneRoute? route = null)
     {
         long now = _time.GetTimestamp();
         var entry = new CacheEntry(key, template, kind, now, now + (ttlSeconds * _time.TimestampFrequency), ttlSeconds)
         {
             Stale = stale,
             FailureStreak = failureStreak,
+            Route = route,
         };
         lock (_writeLock)
         {
@@ -93,6 +96,39 @@ public sealed class DnsCache
         }
 
         return entry;
+    }
+
+    /// <summary>Applies new limits (a reload): entries are kept, and evicted as needed to fit the new caps and budget.</summary>
+    public void Reconfigure(CacheOptions options)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.PositiveEntries, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.NegativeEntries, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.FailureEntries, 1);
+        long now = _time.GetTimestamp();
+        lock (_writeLock)
+        {
+            List<CacheEntry> entries = [.. _ring];
+            Options = options;
+            _caps = [options.PositiveEntries, options.NegativeEntries, options.FailureEntries];
+            _ring = new ClockRing(_caps.Sum());
+            Array.Clear(_counts);
+            _bytes = 0;
+            foreach (CacheEntry entry in entries)
+            {
+                entry.Slot = -1;
+                if (_counts[(int)entry.Kind] < _caps[(int)entry.Kind] && _bytes + entry.SizeInBytes <= options.MaxBytes && !entry.IsExpired(now))
+                {
+                    _ring.Place(entry);
+                    _counts[(int)entry.Kind]++;
+                    _bytes += entry.SizeInBytes;
+                }
+                else
+                {
+                    _entries.TryRemove(new KeyValuePair<byte[], CacheEntry>(entry.Key, entry));
+                    _evictions[(int)entry.Kind]++;
+                }
+            }
+        }
     }
 
     /// <summary>Removes entries past their retention so that dead answers do not pin memory.</summary>

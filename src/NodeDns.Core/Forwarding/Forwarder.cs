@@ -169,6 +169,7 @@ public sealed class Forwarder : IAsyncDisposable
                 catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or InvalidOperationException)
                 {
                     Interlocked.Increment(ref Counters.HealthCheckFailures);
+                    Counters.HealthCheckFailed?.Invoke(upstream.Server);
                 }
             }
         }

@@ -19,5 +19,8 @@ public sealed class ForwarderCounters
     /// <summary>Called with the round-trip time of every answered try (the metrics layer records it).</summary>
     public Action<UpstreamServer, int, TimeSpan>? AnswerObserved { get; set; }
 
+    /// <summary>Called with the upstream of every failed health probe.</summary>
+    public Action<UpstreamServer>? HealthCheckFailed { get; set; }
+
     public void Observe(UpstreamServer server, int rcode, TimeSpan duration) => AnswerObserved?.Invoke(server, rcode, duration);
 }

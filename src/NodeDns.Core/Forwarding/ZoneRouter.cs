@@ -6,7 +6,10 @@ namespace NodeDns.Forwarding;
 /// <summary>Where queries under one zone go, and how long their answers are cached.</summary>
 public sealed record ZoneRoute(byte[] Zone, UpstreamPool Pool, TtlPolicy Ttl)
 {
-    public string ZoneText => DnsName.ToText(Zone);
+    public string ZoneText { get; } = DnsName.ToText(Zone);
+
+    /// <summary>Per-zone state of the query observer (pre-bound metric series), so a query needs no lookup.</summary>
+    public object? ObserverState { get; set; }
 }
 
 /// <summary>Picks the route whose zone is the longest suffix of the question name.</summary>

@@ -34,6 +34,9 @@ public struct QueryInfo
     public ushort UdpPayload;
     public byte EdnsVersion;
 
+    /// <summary>When processing began (<see cref="TimeProvider.GetTimestamp"/>); set by the serving pipeline, not the parser.</summary>
+    public long ReceivedAt;
+
     public readonly bool CheckingDisabled => (Flags & DnsHeader.CdBit) != 0;
     public readonly int NameLength => QuestionEnd - DnsLimits.HeaderLength - 4;
 

@@ -29,32 +29,42 @@ public sealed class QueryPipeline
     private readonly Func<ZoneRouter> _router;
     private readonly Forwarder _forwarder;
     private readonly TimeProvider _time;
-    private readonly PipelineOptions _options;
+    private volatile PipelineOptions _options;
     private readonly ConcurrentDictionary<byte[], InFlightQuestion> _inFlight = new(ByteKeyComparer.Instance);
-    private readonly long _prefetchWindowTicks;
+    private readonly IQueryObserver? _observer;
 
-    public QueryPipeline(DnsCache cache, Func<ZoneRouter> router, Forwarder forwarder, TimeProvider time, PipelineOptions options)
+    public QueryPipeline(DnsCache cache, Func<ZoneRouter> router, Forwarder forwarder, TimeProvider time, PipelineOptions options,
+        IQueryObserver? observer = null)
     {
+        _observer = observer;
         _cache = cache;
         _router = router;
         _forwarder = forwarder;
         _time = time;
         _options = options;
-        _prefetchWindowTicks = (long)(options.PrefetchWindow.TotalSeconds * time.TimestampFrequency);
     }
 
     public ServerCounters Counters { get; } = new();
+
+    /// <summary>Replaced as a whole on reload; queries in progress keep the options they started with.</summary>
+    public PipelineOptions Options
+    {
+        get => _options;
+        set => _options = value;
+    }
     public int InFlight => _inFlight.Count;
 
     /// <summary>
     /// The hot path. <paramref name="response"/> must hold <see cref="DnsLimits.MaxMessageLength"/> bytes and
     /// <paramref name="key"/> <see cref="QueryParser.MaxKeyLength"/> bytes; on a miss they keep the parsed query's key.
     /// </summary>
-    public QueryOutcome Process(ReadOnlySpan<byte> query, bool overTcp, Span<byte> key, Span<byte> response,
+    public QueryOutcome Process(ReadOnlySpan<byte> query, in ClientContext client, Span<byte> key, Span<byte> response,
         out int responseLength, out QueryInfo info)
     {
         responseLength = 0;
+        long now = _time.GetTimestamp();
         QueryVerdict verdict = QueryParser.Parse(query, key, out info);
+        info.ReceivedAt = now;
         if (verdict == QueryVerdict.Drop)
         {
             Interlocked.Increment(ref Counters.Dropped);
@@ -65,18 +75,17 @@ public sealed class QueryPipeline
         {
             int rcode = ErrorResponse.RcodeFor(verdict);
             responseLength = ErrorResponse.Write(query, info, rcode, response);
-            Counters.CountResponse(rcode);
+            _observer?.Answered(client, null, info.Type, rcode, AnswerSource.Error, now);
             return QueryOutcome.Answered;
         }
 
-        long now = _time.GetTimestamp();
         if (!_cache.TryGetFresh(key[..info.KeyLength], now, out CacheEntry entry))
         {
             Interlocked.Increment(ref Counters.CacheMisses);
             return QueryOutcome.Miss;
         }
 
-        int limit = Limit(info, overTcp);
+        int limit = Limit(info, client.OverTcp);
         if (entry.Kind == EntryKind.Failure)
         {
             Interlocked.Increment(ref Counters.FailureHits);
@@ -95,14 +104,14 @@ public sealed class QueryPipeline
             }
         }
 
-        Counters.CountResponse(DnsHeader.Rcode(DnsHeader.Flags(response)));
+        _observer?.Answered(client, entry.Route, info.Type, DnsHeader.Rcode(DnsHeader.Flags(response)), AnswerSource.Cache, now);
         return QueryOutcome.Answered;
     }
 
     /// <summary>Forwards (or joins the forward of) a missed question and returns the client's response.</summary>
     /// <param name="query">A copy of the client's query, as given to <see cref="Process"/>.</param>
     /// <param name="key">A copy of the key <see cref="Process"/> produced.</param>
-    public async Task<byte[]> ResolveMissAsync(byte[] query, QueryInfo info, byte[] key, bool overTcp, CancellationToken cancellation)
+    public async Task<byte[]> ResolveMissAsync(byte[] query, QueryInfo info, byte[] key, ClientContext client, CancellationToken cancellation)
     {
         CacheEntry? stale = StaleFor(key, _time.GetTimestamp());
         Task<ResponseTemplate?>? forwarding = Join(query, info, key, cancellation);
@@ -123,7 +132,7 @@ public sealed class QueryPipeline
             }
         }
 
-        int limit = Limit(info, overTcp);
+        int limit = Limit(info, client.OverTcp);
         byte[] buffer;
         int length;
         if (template is null && stale is not null)
@@ -142,7 +151,13 @@ public sealed class QueryPipeline
             length = template.Write(query, info, 0, limit, buffer);
         }
 
-        Counters.CountResponse(DnsHeader.Rcode(DnsHeader.Flags(buffer)));
+        if (_observer is not null)
+        {
+            ZoneRoute route = _router().Route(key.AsSpan(0, info.NameLength));
+            AnswerSource source = template is null && stale is not null ? AnswerSource.Cache : AnswerSource.Forward;
+            _observer.Answered(client, route, info.Type, DnsHeader.Rcode(DnsHeader.Flags(buffer)), source, info.ReceivedAt);
+        }
+
         return length == buffer.Length ? buffer : buffer[..length];
     }
 
@@ -166,12 +181,13 @@ public sealed class QueryPipeline
 
     private bool ShouldPrefetch(CacheEntry entry, long now)
     {
-        if (_options.PrefetchHits <= 0)
+        PipelineOptions options = _options;
+        if (options.PrefetchHits <= 0)
         {
             return false;
         }
 
-        if (now - entry.HitWindowStart > _prefetchWindowTicks)
+        if (now - entry.HitWindowStart > (long)(options.PrefetchWindow.TotalSeconds * _time.TimestampFrequency))
         {
             entry.HitWindowStart = now;
             entry.Hits = 1;
@@ -182,8 +198,8 @@ public sealed class QueryPipeline
         }
 
         long remaining = entry.ExpiresAt - now;
-        long threshold = Math.Max(_time.TimestampFrequency, entry.Ttl * _time.TimestampFrequency * _options.PrefetchPercent / 100);
-        return entry.Hits >= _options.PrefetchHits
+        long threshold = Math.Max(_time.TimestampFrequency, entry.Ttl * _time.TimestampFrequency * options.PrefetchPercent / 100);
+        return entry.Hits >= options.PrefetchHits
             && remaining <= threshold
             && Interlocked.CompareExchange(ref entry.Refreshing, 1, 0) == 0;
     }
@@ -240,7 +256,7 @@ public sealed class QueryPipeline
             ClassifiedResponse? classified = result.Response is null
                 ? null
                 : ResponseClassifier.Classify(result.Response, key.AsSpan(0, info.NameLength), route.Ttl);
-            template = Store(key, info, classified);
+            template = Store(key, info, classified, route);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -254,7 +270,7 @@ public sealed class QueryPipeline
     }
 
     /// <returns>The template to answer with, or null for a failure (SERVFAIL, or stale data when there is some).</returns>
-    private ResponseTemplate? Store(byte[] key, in QueryInfo info, ClassifiedResponse? classified)
+    private ResponseTemplate? Store(byte[] key, in QueryInfo info, ClassifiedResponse? classified, ZoneRoute route)
     {
         _cache.TryGetAny(key, out CacheEntry? previous);
         long now = _time.GetTimestamp();
@@ -264,7 +280,8 @@ public sealed class QueryPipeline
 
         if (classified is { Kind: ResponseKind.Positive or ResponseKind.Negative } && !preferStale)
         {
-            _cache.Insert(key, classified.Template, classified.Kind == ResponseKind.Positive ? EntryKind.Positive : EntryKind.Negative, classified.Ttl);
+            _cache.Insert(key, classified.Template, classified.Kind == ResponseKind.Positive ? EntryKind.Positive : EntryKind.Negative,
+                classified.Ttl, route: route);
             return classified.Template;
         }
 
@@ -280,7 +297,7 @@ public sealed class QueryPipeline
             ResponseTemplate servfail = ResponseTemplateBuilder.Build(key.AsSpan(0, info.NameLength), info.Type, info.Class,
                 DnsRcode.ServFail, authenticData: false, [], 0)!;
             _cache.Insert(key, servfail, EntryKind.Failure, _cache.Options.FailureTtl(streak),
-                stale is not null && _cache.IsServableStale(stale, now) ? stale : null, streak);
+                stale is not null && _cache.IsServableStale(stale, now) ? stale : null, streak, route);
         }
 
         return null;

@@ -23,14 +23,10 @@ public sealed class ServerCounters
     /// <summary>Misses answered SERVFAIL at once because too many were in flight, or waited for one question.</summary>
     public long Overloaded;
     public long TcpConnections;
+    public long TcpConnectionsClosed;
     public long TcpConnectionsRejected;
     public long SendErrors;
 
     /// <summary>Bugs caught at the edge of a query: the client got SERVFAIL, the daemon kept serving.</summary>
     public long InternalErrors;
-
-    /// <summary>Responses sent, by rcode (extended rcodes above 23 are counted in the last slot).</summary>
-    public readonly long[] Responses = new long[24];
-
-    public void CountResponse(int rcode) => Interlocked.Increment(ref Responses[Math.Min(rcode, Responses.Length - 1)]);
 }

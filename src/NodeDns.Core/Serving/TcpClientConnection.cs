@@ -14,11 +14,13 @@ internal sealed class TcpClientConnection
     private readonly Socket _socket;
     private readonly QueryPipeline _pipeline;
     private readonly TcpListenerOptions _options;
+    private readonly ClientContext _context;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly SemaphoreSlim _slots;
 
-    public TcpClientConnection(Socket socket, QueryPipeline pipeline, TcpListenerOptions options)
+    public TcpClientConnection(Socket socket, QueryPipeline pipeline, ClientContext context, TcpListenerOptions options)
     {
+        _context = context;
         _socket = socket;
         _pipeline = pipeline;
         _options = options;
@@ -54,7 +56,7 @@ internal sealed class TcpClientConnection
                 }
 
                 Interlocked.Increment(ref _pipeline.Counters.TcpQueries);
-                QueryOutcome outcome = _pipeline.Process(query, overTcp: true, key, response.AsSpan(2), out int responseLength, out QueryInfo info);
+                QueryOutcome outcome = _pipeline.Process(query, _context, key, response.AsSpan(2), out int responseLength, out QueryInfo info);
                 if (outcome == QueryOutcome.Answered)
                 {
                     await WriteAsync(response, responseLength, closing.Token).ConfigureAwait(false);
@@ -80,7 +82,7 @@ internal sealed class TcpClientConnection
     {
         try
         {
-            byte[] answer = await _pipeline.ResolveMissAsync(query, info, key, overTcp: true, closing).ConfigureAwait(false);
+            byte[] answer = await _pipeline.ResolveMissAsync(query, info, key, _context, closing).ConfigureAwait(false);
             byte[] framed = new byte[2 + answer.Length];
             answer.CopyTo(framed, 2);
             await WriteAsync(framed, answer.Length, closing).ConfigureAwait(false);

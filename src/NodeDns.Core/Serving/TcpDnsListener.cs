@@ -36,9 +36,10 @@ public sealed class TcpDnsListener : IDisposable
         }
     }
 
-    public void Start(QueryPipeline pipeline, Action<Exception> onError) => _ = AcceptLoopAsync(pipeline, onError);
+    public void Start(QueryPipeline pipeline, int listenerIndex, Action<Exception> onError) =>
+        _ = AcceptLoopAsync(pipeline, new ClientContext(listenerIndex, OverTcp: true, Ipv6: EndPoint.AddressFamily == AddressFamily.InterNetworkV6), onError);
 
-    private async Task AcceptLoopAsync(QueryPipeline pipeline, Action<Exception> onError)
+    private async Task AcceptLoopAsync(QueryPipeline pipeline, ClientContext context, Action<Exception> onError)
     {
         while (!_stopping.IsCancellationRequested)
         {
@@ -65,11 +66,11 @@ public sealed class TcpDnsListener : IDisposable
             }
 
             Interlocked.Increment(ref pipeline.Counters.TcpConnections);
-            _ = ServeAsync(new TcpClientConnection(client, pipeline, _options), onError);
+            _ = ServeAsync(new TcpClientConnection(client, pipeline, context, _options), pipeline.Counters, onError);
         }
     }
 
-    private async Task ServeAsync(TcpClientConnection connection, Action<Exception> onError)
+    private async Task ServeAsync(TcpClientConnection connection, ServerCounters counters, Action<Exception> onError)
     {
         try
         {
@@ -82,6 +83,7 @@ public sealed class TcpDnsListener : IDisposable
         finally
         {
             Interlocked.Decrement(ref _connections);
+            Interlocked.Increment(ref counters.TcpConnectionsClosed);
         }
     }
 

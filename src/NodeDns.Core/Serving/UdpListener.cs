@@ -49,11 +49,12 @@ public sealed class UdpListener : IDisposable
         return new UdpListener(endPoint, [.. sockets]);
     }
 
-    public void Start(QueryPipeline pipeline, Action<Exception> onError)
+    public void Start(QueryPipeline pipeline, int listenerIndex, Action<Exception> onError)
     {
+        var client = new ClientContext(listenerIndex, OverTcp: false, Ipv6: EndPoint.AddressFamily == AddressFamily.InterNetworkV6);
         foreach (Socket socket in _sockets)
         {
-            var thread = new Thread(() => ReceiveLoop(socket, pipeline, onError))
+            var thread = new Thread(() => ReceiveLoop(socket, pipeline, client, onError))
             {
                 IsBackground = true,
                 Name = $"udp {EndPoint}",
@@ -63,7 +64,7 @@ public sealed class UdpListener : IDisposable
         }
     }
 
-    private void ReceiveLoop(Socket socket, QueryPipeline pipeline, Action<Exception> onError)
+    private void ReceiveLoop(Socket socket, QueryPipeline pipeline, ClientContext context, Action<Exception> onError)
     {
         byte[] request = GC.AllocateArray<byte>(DnsLimits.MaxMessageLength, pinned: true);
         byte[] response = GC.AllocateArray<byte>(DnsLimits.MaxMessageLength, pinned: true);
@@ -89,14 +90,14 @@ public sealed class UdpListener : IDisposable
             {
                 ReadOnlySpan<byte> query = request.AsSpan(0, received);
                 Interlocked.Increment(ref pipeline.Counters.UdpQueries);
-                switch (pipeline.Process(query, overTcp: false, key, response, out int length, out QueryInfo info))
+                switch (pipeline.Process(query, context, key, response, out int length, out QueryInfo info))
                 {
                     case QueryOutcome.Answered:
                         Send(socket, response.AsSpan(0, length), client, pipeline.Counters);
                         break;
                     case QueryOutcome.Miss:
                         _ = AnswerMissAsync(socket, pipeline, query.ToArray(), info, key.AsSpan(0, info.KeyLength).ToArray(),
-                            Copy(client), onError);
+                            context, Copy(client), onError);
                         break;
                 }
             }
@@ -109,11 +110,11 @@ public sealed class UdpListener : IDisposable
     }
 
     private async Task AnswerMissAsync(Socket socket, QueryPipeline pipeline, byte[] query, QueryInfo info, byte[] key,
-        SocketAddress client, Action<Exception> onError)
+        ClientContext context, SocketAddress client, Action<Exception> onError)
     {
         try
         {
-            byte[] response = await pipeline.ResolveMissAsync(query, info, key, overTcp: false, _stopping.Token).ConfigureAwait(false);
+            byte[] response = await pipeline.ResolveMissAsync(query, info, key, context, _stopping.Token).ConfigureAwait(false);
             Send(socket, response, client, pipeline.Counters);
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)

@@ -5,7 +5,7 @@ namespace NodeDns.Daemon.Cli;
 /// <summary>A parsed command line: the verb and the options given to it.</summary>
 public sealed record CommandLine(string Verb, IReadOnlyDictionary<OptionSpec, List<string>> Options)
 {
-    public static readonly IReadOnlyList<string> Verbs = ["serve", "help", "version"];
+    public static readonly IReadOnlyList<string> Verbs = ["serve", "query", "check-config", "help", "version"];
 
     /// <summary>Parses <c>[VERB] [--option value | --option=value]...</c>; the verb defaults to <c>serve</c>.</summary>
     public static CommandLine Parse(IReadOnlyList<string> args)
@@ -87,6 +87,8 @@ public sealed record CommandLine(string Verb, IReadOnlyDictionary<OptionSpec, Li
         text.AppendLine();
         text.AppendLine("usage: nodedns [serve] [--config FILE] [--listen IP:PORT]... [--upstream [ZONE=]IP:PORT[/tcp|/udp]]...");
         text.AppendLine("               [--metrics IP:PORT] [--cache-size N] [options]");
+        text.AppendLine("       nodedns query NAME [TYPE] [--server IP:PORT] [--tcp] [--timeout D]   (exit 0 on NOERROR/NXDOMAIN)");
+        text.AppendLine("       nodedns check-config FILE");
         text.AppendLine("       nodedns help | version");
         text.AppendLine();
         text.AppendLine("options (each also NODEDNS_<NAME> in the environment and a key in the JSON config file):");

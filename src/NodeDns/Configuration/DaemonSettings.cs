@@ -28,6 +28,11 @@ public sealed record DaemonSettings
     public PipelineOptions Pipeline { get; init; } = new();
     public ForwarderOptions Forwarder { get; init; } = new();
     public int MaxFails { get; init; } = 2;
+    public TimeSpan Lameduck { get; init; } = TimeSpan.FromSeconds(5);
+    public bool ReadyRequiresUpstream { get; init; }
+
+    /// <summary>The config file the settings were read from, if any (watched for reloads).</summary>
+    public string? ConfigFile { get; init; }
     public UpstreamPolicy Policy { get; init; } = UpstreamPolicy.Random;
     public TtlPolicy Ttl { get; init; } = TtlPolicy.Default;
     public IReadOnlyList<ZoneTtlSetting> ZoneTtls { get; init; } = [];

@@ -35,6 +35,9 @@ public static class OptionCatalog
     public static readonly OptionSpec HealthCheck = new("health-check", "healthCheck", "probe interval for an upstream marked down (default 500ms)");
     public static readonly OptionSpec MaxInFlight = new("max-inflight", "maxInflight", "distinct questions forwarded at once (default 10000)");
     public static readonly OptionSpec MaxWaiters = new("max-waiters", "maxWaiters", "clients waiting for one forwarded question (default 1000)");
+    public static readonly OptionSpec Lameduck = new("lameduck", "lameduck", "after SIGTERM, keep answering DNS this long while /ready says 503 (default 5s)");
+    public static readonly OptionSpec ReadyUpstream = new("ready-upstream", "readyUpstream",
+        "/ready also requires a healthy upstream for the root zone (default false)", IsSwitch: true);
     public static readonly OptionSpec ZoneTtl = new("zone-ttl", "zoneTtl",
         "ZONE=MIN:MAX[:NEGATIVE_MAX] TTL bounds in seconds for one zone and its subzones (repeatable)", Repeatable: true);
     public static readonly OptionSpec UdpSockets = new("udp-sockets", "udpSockets", "SO_REUSEPORT sockets (one thread each) per UDP address (default: CPU count)");
@@ -45,6 +48,6 @@ public static class OptionCatalog
         [
             Config, Listen, Upstream, Metrics, CacheSize, NegativeCacheSize, CacheMemory, Policy, MinTtl, MaxTtl, NegativeMaxTtl, ZoneTtl,
             ServeStale, ServeStalePreferPositive, FailureMaxTtl, PrefetchHits, PrefetchWindow, PrefetchPercent, MaxFails, HealthCheck,
-            MaxInFlight, MaxWaiters, UdpSockets, LogFormat, LogLevel,
+            MaxInFlight, MaxWaiters, Lameduck, ReadyUpstream, UdpSockets, LogFormat, LogLevel,
         ];
 }

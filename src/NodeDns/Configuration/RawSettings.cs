@@ -19,6 +19,7 @@ public static class RawSettings
             ?? environment.GetValueOrDefault(OptionCatalog.Config.EnvironmentVariable);
         if (!string.IsNullOrEmpty(configPath))
         {
+            merged[OptionCatalog.Config] = new RawValue([configPath], OptionCatalog.Config.Flag);
             foreach ((OptionSpec option, List<string> values) in ReadFile(configPath))
             {
                 merged[option] = new RawValue(values, $"config file {configPath}: key '{option.JsonKey}'");

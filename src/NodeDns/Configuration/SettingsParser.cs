@@ -66,6 +66,9 @@ public static class SettingsParser
                 HealthCheckInterval = Duration(raw, OptionCatalog.HealthCheck, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10)),
             },
             MaxFails = Integer(raw, OptionCatalog.MaxFails, 2, 0, 1000),
+            Lameduck = Duration(raw, OptionCatalog.Lameduck, TimeSpan.FromSeconds(5), TimeSpan.Zero, TimeSpan.FromMinutes(5)),
+            ReadyRequiresUpstream = Switch(raw, OptionCatalog.ReadyUpstream),
+            ConfigFile = raw.TryGetValue(OptionCatalog.Config, out RawValue? config) ? config.Values[^1] : null,
             Policy = Choice(raw, OptionCatalog.Policy, UpstreamPolicy.Random, new()
             {
                 ["random"] = UpstreamPolicy.Random,

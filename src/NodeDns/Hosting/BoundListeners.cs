@@ -51,6 +51,7 @@ public sealed class BoundListeners : IDisposable
         {
             udp.ForEach(l => l.Dispose());
             tcp.ForEach(l => l.Dispose());
+            http?.Dispose();
             throw;
         }
 
@@ -69,6 +70,7 @@ public sealed class BoundListeners : IDisposable
         }
     }
 
+    /// <summary>Closes the DNS listeners; the HTTP endpoint is closed by its own service, after the lameduck period.</summary>
     public void Dispose()
     {
         foreach (UdpListener listener in Udp)
@@ -80,7 +82,5 @@ public sealed class BoundListeners : IDisposable
         {
             listener.Dispose();
         }
-
-        Http?.Dispose();
     }
 }

@@ -12,49 +12,62 @@ namespace NodeDns.Daemon.Hosting;
 /// <summary>Wires the serving core into a generic host: logging, lifetime (SIGTERM/SIGINT), background services.</summary>
 public static class DaemonHost
 {
-    public static async Task<int> RunAsync(DaemonSettings settings, BoundListeners listeners)
+    /// <param name="load">Reads and validates the configuration again (for reloads).</param>
+    public static async Task<int> RunAsync(DaemonSettings settings, BoundListeners listeners, Func<DaemonSettings> load)
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
             DisableDefaults = true,
             ApplicationName = "nodedns",
         });
-        ConfigureLogging(builder.Logging, settings);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        var logLevel = new LogLevelSwitch(settings.LogLevel);
+        ConfigureLogging(builder.Logging, settings.LogFormat, logLevel);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.Lameduck + TimeSpan.FromSeconds(10));
 
-        builder.Services.AddSingleton(settings);
-        builder.Services.AddSingleton(listeners);
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(sp => new DnsCache(settings.Cache, sp.GetRequiredService<TimeProvider>()));
-        builder.Services.AddSingleton<ForwarderCounters>();
-        builder.Services.AddSingleton(sp => new NetworkTransport(sp.GetRequiredService<ForwarderCounters>()));
-        builder.Services.AddSingleton(sp => new Forwarder(settings.Forwarder, sp.GetRequiredService<TimeProvider>(),
+        IServiceCollection services = builder.Services;
+        services.AddSingleton(logLevel);
+        services.AddSingleton(listeners);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(new ServingState(settings));
+        services.AddSingleton<DnsMetrics>();
+        services.AddSingleton(sp => new DnsCache(settings.Cache, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<ForwarderCounters>();
+        services.AddSingleton(sp => new NetworkTransport(sp.GetRequiredService<ForwarderCounters>()));
+        services.AddSingleton(sp => new Forwarder(settings.Forwarder, sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<NetworkTransport>(), sp.GetRequiredService<ForwarderCounters>()));
-        builder.Services.AddSingleton(RouteTable.Build(settings));
-        builder.Services.AddSingleton(sp =>
+        services.AddSingleton(sp => new PrometheusQueryObserver(sp.GetRequiredService<DnsMetrics>(), settings.Listen, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp =>
         {
-            var router = sp.GetRequiredService<ZoneRouter>();
-            return new QueryPipeline(sp.GetRequiredService<DnsCache>(), () => router, sp.GetRequiredService<Forwarder>(),
-                sp.GetRequiredService<TimeProvider>(), settings.Pipeline);
+            ServingState state = sp.GetRequiredService<ServingState>();
+            var pipeline = new QueryPipeline(sp.GetRequiredService<DnsCache>(), () => state.Router, sp.GetRequiredService<Forwarder>(),
+                sp.GetRequiredService<TimeProvider>(), settings.Pipeline, sp.GetRequiredService<PrometheusQueryObserver>());
+            sp.GetRequiredService<DnsMetrics>().PublishBeforeScrape(pipeline, sp.GetRequiredService<DnsCache>(),
+                sp.GetRequiredService<ForwarderCounters>(), () => state.Router, "dns://" + settings.Listen[0]);
+            return pipeline;
         });
-        builder.Services.AddSingleton(sp => new MetricsPublisher(sp.GetRequiredService<QueryPipeline>(),
-            sp.GetRequiredService<DnsCache>(), sp.GetRequiredService<Forwarder>().Counters));
-        builder.Services.AddSingleton<DnsService>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<DnsService>());
-        builder.Services.AddHostedService<CacheSweeper>();
-        builder.Services.AddHostedService<OperationsService>();
+        services.AddSingleton(sp => new ConfigReloader(load, sp.GetRequiredService<ServingState>(), sp.GetRequiredService<DnsCache>(),
+            sp.GetRequiredService<QueryPipeline>(), logLevel, sp.GetRequiredService<DnsMetrics>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<ConfigReloader>>()));
+        services.AddSingleton<DnsService>();
+
+        // Hosted services stop in reverse order: DNS first (after its lameduck), the HTTP endpoint last, so that
+        // /ready keeps answering 503 and /metrics stays scrapable while DNS drains.
+        services.AddHostedService<OperationsService>();
+        services.AddHostedService(sp => sp.GetRequiredService<DnsService>());
+        services.AddHostedService<CacheSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<ConfigReloader>());
 
         using IHost host = builder.Build();
         await host.RunAsync().ConfigureAwait(false);
         return Program.ExitOk;
     }
 
-    private static void ConfigureLogging(ILoggingBuilder logging, DaemonSettings settings)
+    private static void ConfigureLogging(ILoggingBuilder logging, LogFormat format, LogLevelSwitch level)
     {
         logging.ClearProviders();
-        logging.SetMinimumLevel(settings.LogLevel);
-        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
-        if (settings.LogFormat == LogFormat.Json)
+        logging.SetMinimumLevel(LogLevel.Trace);
+        logging.AddFilter((category, l) => level.IsEnabled(l) && !(category?.StartsWith("Microsoft.Hosting", StringComparison.Ordinal) == true && l < LogLevel.Warning));
+        if (format == LogFormat.Json)
         {
             logging.AddJsonConsole(o =>
             {

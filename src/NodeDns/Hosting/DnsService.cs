@@ -5,9 +5,17 @@ using NodeDns.Serving;
 
 namespace NodeDns.Daemon.Hosting;
 
-/// <summary>Starts the already-bound DNS listeners with the query pipeline, and closes them on shutdown.</summary>
-public sealed partial class DnsService(BoundListeners listeners, QueryPipeline pipeline, DaemonSettings settings, ILogger<DnsService> logger)
-    : IHostedService
+/// <summary>
+/// Starts the already-bound DNS listeners with the query pipeline. On shutdown it keeps answering for the lameduck
+/// period (readiness already says 503 from the moment SIGTERM arrived), then closes the listeners.
+/// </summary>
+public sealed partial class DnsService(
+    BoundListeners listeners,
+    QueryPipeline pipeline,
+    ServingState state,
+    IHostApplicationLifetime lifetime,
+    TimeProvider time,
+    ILogger<DnsService> logger) : IHostedService
 {
     private volatile bool _serving;
 
@@ -16,16 +24,18 @@ public sealed partial class DnsService(BoundListeners listeners, QueryPipeline p
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        foreach (UdpListener udp in listeners.Udp)
+        DaemonSettings settings = state.Settings;
+        lifetime.ApplicationStopping.Register(() =>
         {
-            udp.Start(pipeline, LogQueryError);
-            LogListening("udp", udp.EndPoint.ToString(), settings.UdpSockets);
-        }
-
-        foreach (TcpDnsListener tcp in listeners.Tcp)
+            state.Draining = true;
+            LogDraining(settings.Lameduck.TotalSeconds);
+        });
+        for (int i = 0; i < listeners.Udp.Count; i++)
         {
-            tcp.Start(pipeline, LogQueryError);
-            LogListening("tcp", tcp.EndPoint.ToString(), 1);
+            listeners.Udp[i].Start(pipeline, i, LogUnexpected);
+            LogListening("udp", listeners.Udp[i].EndPoint.ToString(), settings.UdpSockets);
+            listeners.Tcp[i].Start(pipeline, i, LogUnexpected);
+            LogListening("tcp", listeners.Tcp[i].EndPoint.ToString(), 1);
         }
 
         foreach (UpstreamSetting upstream in settings.Upstreams)
@@ -37,21 +47,29 @@ public sealed partial class DnsService(BoundListeners listeners, QueryPipeline p
         return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken)
+    public async Task StopAsync(CancellationToken cancellationToken)
     {
+        try
+        {
+            await Task.Delay(state.Settings.Lameduck, time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
         _serving = false;
         listeners.Dispose();
         LogStopped();
-        return Task.CompletedTask;
     }
-
-    private void LogQueryError(Exception e) => LogUnexpected(e);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "listening on {Protocol} {EndPoint} ({Sockets} sockets)")]
     private partial void LogListening(string protocol, string endPoint, int sockets);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "zone {Zone} forwards to {Upstream} ({Transport})")]
     private partial void LogUpstream(string zone, string upstream, string transport);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "stopping: /ready now says 503, DNS is answered for {Seconds} more seconds")]
+    private partial void LogDraining(double seconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "listeners closed")]
     private partial void LogStopped();

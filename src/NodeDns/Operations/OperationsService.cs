@@ -1,11 +1,15 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NodeDns.Daemon.Hosting;
+using NodeDns.Forwarding;
 
 namespace NodeDns.Daemon.Operations;
 
-/// <summary>Serves /metrics, /health (alive) and /ready (DNS listeners serving) on the metrics address.</summary>
-public sealed partial class OperationsService(BoundListeners listeners, DnsService dns, MetricsPublisher metrics,
+/// <summary>
+/// Serves /metrics, /health (the process runs) and /ready (listeners serving, not draining, and when
+/// --ready-upstream is set, an upstream of the root zone healthy) on the metrics address.
+/// </summary>
+public sealed partial class OperationsService(BoundListeners listeners, DnsService dns, ServingState state, DnsMetrics metrics,
     ILogger<OperationsService> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
@@ -19,13 +23,21 @@ public sealed partial class OperationsService(BoundListeners listeners, DnsServi
         return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        listeners.Http?.Dispose();
+        return Task.CompletedTask;
+    }
+
+    public bool IsReady =>
+        dns.IsServing && !state.Draining
+        && (!state.Settings.ReadyRequiresUpstream || !state.Router.Route([0]).Pool.AllDown);
 
     private async Task<HttpReply> HandleAsync(string path, CancellationToken cancellation) => path switch
     {
         "/metrics" => new HttpReply(200, "text/plain; version=0.0.4; charset=utf-8", await metrics.ScrapeAsync(cancellation).ConfigureAwait(false)),
         "/health" => HttpReply.Text(200, "OK\n"),
-        "/ready" => dns.IsServing ? HttpReply.Text(200, "ready\n") : HttpReply.Text(503, "not ready\n"),
+        "/ready" => IsReady ? HttpReply.Text(200, "ready\n") : HttpReply.Text(503, "not ready\n"),
         _ => HttpReply.Text(404, "not found\n"),
     };
 

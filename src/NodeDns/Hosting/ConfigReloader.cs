@@ -1,0 +1,146 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using NodeDns.Caching;
+using NodeDns.Daemon.Configuration;
+using NodeDns.Daemon.Operations;
+using NodeDns.Serving;
+
+namespace NodeDns.Daemon.Hosting;
+
+/// <summary>
+/// Re-reads the configuration on SIGHUP and when the config file's content changes (polled, so ConfigMap symlink
+/// swaps are seen too), validates it, and applies upstreams, zones, TTL bounds, cache limits, pipeline policies and
+/// the log level without dropping a query. An invalid configuration is logged and the old one kept. Listen and
+/// metrics addresses cannot change without a restart; a reload that changes them says so.
+/// </summary>
+public sealed partial class ConfigReloader(
+    Func<DaemonSettings> load,
+    ServingState state,
+    DnsCache cache,
+    QueryPipeline pipeline,
+    LogLevelSwitch logLevel,
+    DnsMetrics metrics,
+    TimeProvider time,
+    ILogger<ConfigReloader> logger) : BackgroundService
+{
+    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
+
+    private readonly SemaphoreSlim _requested = new(0, 1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using PosixSignalRegistration hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            Request();
+        });
+        string? file = state.Settings.ConfigFile;
+        byte[]? lastHash = file is null ? null : Hash(file);
+        using var poll = new PeriodicTimer(PollInterval, time);
+        Task<bool> tick = poll.WaitForNextTickAsync(stoppingToken).AsTask();
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                Task signal = _requested.WaitAsync(stoppingToken);
+                Task woke = await Task.WhenAny(signal, tick).ConfigureAwait(false);
+                if (woke == tick)
+                {
+                    await tick.ConfigureAwait(false);
+                    tick = poll.WaitForNextTickAsync(stoppingToken).AsTask();
+                    byte[]? hash = file is null ? null : Hash(file);
+                    if (file is null || hash is null || (lastHash is not null && hash.AsSpan().SequenceEqual(lastHash)))
+                    {
+                        continue; // unchanged, or briefly missing while a ConfigMap is swapped
+                    }
+
+                    lastHash = hash;
+                    LogFileChanged(file);
+                }
+                else
+                {
+                    await signal.ConfigureAwait(false);
+                    LogSignal();
+                }
+
+                Reload();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Asks for a reload (as SIGHUP does); several requests before it runs make one reload.</summary>
+    public void Request()
+    {
+        if (_requested.CurrentCount == 0)
+        {
+            try
+            {
+                _requested.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+            }
+        }
+    }
+
+    private void Reload()
+    {
+        DaemonSettings next;
+        try
+        {
+            next = load();
+        }
+        catch (ConfigurationException e)
+        {
+            metrics.ReloadFailed.Inc();
+            metrics.Reloads.WithLabels("failure").Inc();
+            LogInvalid(e.Message);
+            return;
+        }
+
+        DaemonSettings current = state.Settings;
+        if (!next.Listen.SequenceEqual(current.Listen) || !Equals(next.Metrics, current.Metrics) || next.UdpSockets != current.UdpSockets)
+        {
+            LogNeedsRestart();
+        }
+
+        cache.Reconfigure(next.Cache);
+        pipeline.Options = next.Pipeline;
+        logLevel.Level = next.LogLevel;
+        state.Apply(next);
+        metrics.Reloads.WithLabels("success").Inc();
+        LogReloaded(next.Upstreams.Count, state.Router.Routes.Count);
+    }
+
+    private static byte[]? Hash(string file)
+    {
+        try
+        {
+            return SHA256.HashData(File.ReadAllBytes(file));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "SIGHUP: reloading the configuration")]
+    private partial void LogSignal();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{File} changed: reloading the configuration")]
+    private partial void LogFileChanged(string file);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "configuration reloaded: {Upstreams} upstreams in {Zones} zones")]
+    private partial void LogReloaded(int upstreams, int zones);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "configuration not reloaded, the running one is kept: {Reason}")]
+    private partial void LogInvalid(string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "listen, metrics and udp-sockets changes take effect only after a restart")]
+    private partial void LogNeedsRestart();
+}

@@ -1,0 +1,171 @@
+using NodeDns.Caching;
+using NodeDns.Forwarding;
+using NodeDns.Serving;
+using Prometheus;
+
+namespace NodeDns.Daemon.Operations;
+
+/// <summary>
+/// Every metric of the daemon, in its own prometheus-net registry. Names, types and labels follow CoreDNS where the
+/// meaning is the same (docs/metrics.md lists them), so NodeLocal DNSCache dashboards and alerts work unchanged.
+/// Per-query series are bound once and driven by <see cref="PrometheusQueryObserver"/>; everything else is copied
+/// from plain counters just before each scrape.
+/// </summary>
+public sealed class DnsMetrics
+{
+    /// <summary>CoreDNS's plugin.TimeBuckets: 0.25 ms doubling 16 times.</summary>
+    public static readonly double[] TimeBuckets = Histogram.ExponentialBuckets(0.00025, 2, 16);
+
+    public const string CacheZones = ".";
+
+    public static readonly string[] NodeCacheSetupErrorTypes = ["iptables", "iptables_lock", "interface_add", "interface_check", "configmap"];
+
+    private readonly CollectorRegistry _registry = Metrics.NewCustomRegistry();
+
+    public DnsMetrics()
+    {
+        MetricFactory factory = Metrics.WithCustomRegistry(_registry);
+        Requests = factory.CreateCounter("coredns_dns_requests_total", "Counter of DNS requests made per zone, protocol and family.",
+            "server", "zone", "view", "proto", "family", "type");
+        Responses = factory.CreateCounter("coredns_dns_responses_total", "Counter of response status codes.",
+            "server", "zone", "view", "rcode", "plugin");
+        RequestDuration = factory.CreateHistogram("coredns_dns_request_duration_seconds", "Histogram of the time (in seconds) each request took per zone.",
+            new HistogramConfiguration { LabelNames = ["server", "zone", "view", "type"], Buckets = TimeBuckets });
+        CacheEntries = factory.CreateGauge("coredns_cache_entries", "The number of elements in the cache.", "server", "type", "zones", "view");
+        CacheHits = factory.CreateCounter("coredns_cache_hits_total", "The count of cache hits.", "server", "type", "zones", "view");
+        CacheMisses = factory.CreateCounter("coredns_cache_misses_total", "The count of cache misses. Deprecated, derive misses from cache hits/requests counters.",
+            "server", "zones", "view");
+        CacheRequests = factory.CreateCounter("coredns_cache_requests_total", "The count of cache requests.", "server", "zones", "view");
+        CachePrefetch = factory.CreateCounter("coredns_cache_prefetch_total", "The number of times the cache has prefetched a cached item.", "server", "zones", "view");
+        CacheServedStale = factory.CreateCounter("coredns_cache_served_stale_total", "The number of requests served from stale cache entries.", "server", "zones", "view");
+        CacheEvictions = factory.CreateCounter("coredns_cache_evictions_total", "The count of cache evictions.", "server", "type", "zones", "view");
+        ProxyDuration = factory.CreateHistogram("coredns_proxy_request_duration_seconds", "Histogram of the time each request took.",
+            new HistogramConfiguration { LabelNames = ["proxy_name", "to", "rcode"], Buckets = TimeBuckets });
+        HealthCheckFailures = factory.CreateCounter("coredns_proxy_healthcheck_failures_total", "Count of failed health checks.", "proxy_name", "to");
+        HealthCheckBroken = factory.CreateCounter("coredns_forward_healthcheck_broken_total", "Counter of the number of complete failures of the healthchecks.");
+        NodeCacheSetupErrors = factory.CreateCounter("coredns_nodecache_setup_errors_total", "The number of errors during periodic network setup for node-cache",
+            "errortype");
+        foreach (string type in NodeCacheSetupErrorTypes)
+        {
+            NodeCacheSetupErrors.WithLabels(type).IncTo(0);
+        }
+
+        ReloadFailed = factory.CreateCounter("coredns_reload_failed_total", "Counter of the number of failed reload attempts.");
+        Reloads = factory.CreateCounter("nodedns_reloads_total", "Configuration reloads, by result.", "result");
+        factory.CreateGauge("coredns_build_info", "A metric with a constant '1' value labeled by version, revision, and goversion from which CoreDNS was built.",
+            "version", "revision", "goversion").WithLabels(Hosting.BuildInfo.Version, Hosting.BuildInfo.Revision, "dotnet" + Environment.Version).Set(1);
+
+        CacheBytes = factory.CreateGauge("nodedns_cache_bytes", "Bytes held by cache entries, against the --cache-memory budget.");
+        CacheFailureEntries = factory.CreateGauge("nodedns_cache_failure_entries", "Cached upstream failures (RFC 9520).");
+        CacheFailureHits = factory.CreateCounter("nodedns_cache_failure_hits_total", "Queries answered from a cached failure (SERVFAIL or stale) without asking upstream.");
+        InFlight = factory.CreateGauge("nodedns_inflight_queries", "Distinct questions being forwarded now.");
+        Coalesced = factory.CreateCounter("nodedns_coalesced_queries_total", "Misses that joined an upstream query already in flight.");
+        Overloaded = factory.CreateCounter("nodedns_overloaded_total", "Misses answered SERVFAIL at once: too many questions in flight or clients waiting on one.");
+        Dropped = factory.CreateCounter("nodedns_dropped_packets_total", "Datagrams dropped without an answer (shorter than a header, or QR=1).");
+        TcpConnections = factory.CreateGauge("nodedns_tcp_connections", "Client TCP connections open now.");
+        TcpAccepted = factory.CreateCounter("nodedns_tcp_connections_total", "Client TCP connections accepted.");
+        TcpRejected = factory.CreateCounter("nodedns_tcp_connections_rejected_total", "Client TCP connections closed at once: over the cap.");
+        SendErrors = factory.CreateCounter("nodedns_send_errors_total", "Responses that could not be sent.");
+        InternalErrors = factory.CreateCounter("nodedns_internal_errors_total", "Unexpected errors caught while answering a query.");
+        UpstreamQueries = factory.CreateCounter("nodedns_upstream_queries_total", "Queries sent to upstreams (each try counts).");
+        UpstreamTimeouts = factory.CreateCounter("nodedns_upstream_timeouts_total", "Upstream tries that got no answer in time.");
+        UpstreamErrors = factory.CreateCounter("nodedns_upstream_errors_total", "Upstream tries that failed with a network error.");
+        UpstreamRejected = factory.CreateCounter("nodedns_upstream_rejected_replies_total", "Upstream replies ignored: wrong ID, question or format.");
+        UpstreamTcpRetries = factory.CreateCounter("nodedns_upstream_tcp_retries_total", "Truncated or oversized UDP answers fetched again over TCP.");
+        UpstreamHealthy = factory.CreateGauge("nodedns_upstream_healthy", "1 while an upstream is considered healthy, 0 while it is marked down.", "zone", "to");
+    }
+
+    public Counter Requests { get; }
+    public Counter Responses { get; }
+    public Histogram RequestDuration { get; }
+    public Gauge CacheEntries { get; }
+    public Counter CacheHits { get; }
+    public Counter CacheMisses { get; }
+    public Counter CacheRequests { get; }
+    public Counter CachePrefetch { get; }
+    public Counter CacheServedStale { get; }
+    public Counter CacheEvictions { get; }
+    public Histogram ProxyDuration { get; }
+    public Counter HealthCheckFailures { get; }
+    public Counter HealthCheckBroken { get; }
+    public Counter NodeCacheSetupErrors { get; }
+    public Counter ReloadFailed { get; }
+    public Counter Reloads { get; }
+    public Gauge CacheBytes { get; }
+    public Gauge CacheFailureEntries { get; }
+    public Counter CacheFailureHits { get; }
+    public Gauge InFlight { get; }
+    public Counter Coalesced { get; }
+    public Counter Overloaded { get; }
+    public Counter Dropped { get; }
+    public Gauge TcpConnections { get; }
+    public Counter TcpAccepted { get; }
+    public Counter TcpRejected { get; }
+    public Counter SendErrors { get; }
+    public Counter InternalErrors { get; }
+    public Counter UpstreamQueries { get; }
+    public Counter UpstreamTimeouts { get; }
+    public Counter UpstreamErrors { get; }
+    public Counter UpstreamRejected { get; }
+    public Counter UpstreamTcpRetries { get; }
+    public Gauge UpstreamHealthy { get; }
+
+    /// <summary>Copies the plain counters of the serving core into the registry before each scrape.</summary>
+    public void PublishBeforeScrape(QueryPipeline pipeline, DnsCache cache, ForwarderCounters forwarder, Func<ZoneRouter> router, string server)
+    {
+        forwarder.AnswerObserved = (upstream, rcode, duration) =>
+            ProxyDuration.WithLabels("forward", upstream.EndPoint.ToString(), Protocol.DnsRcode.Name(rcode)).Observe(duration.TotalSeconds);
+        forwarder.HealthCheckFailed = upstream => HealthCheckFailures.WithLabels("forward", upstream.EndPoint.ToString()).Inc();
+        ServerCounters s = pipeline.Counters;
+        _registry.AddBeforeCollectCallback(() =>
+        {
+            long hits = Interlocked.Read(ref s.CacheHits);
+            long negativeHits = Interlocked.Read(ref s.NegativeHits);
+            long failureHits = Interlocked.Read(ref s.FailureHits);
+            long misses = Interlocked.Read(ref s.CacheMisses);
+            CacheHits.WithLabels(server, "success", CacheZones, "").IncTo(hits);
+            CacheHits.WithLabels(server, "denial", CacheZones, "").IncTo(negativeHits);
+            CacheMisses.WithLabels(server, CacheZones, "").IncTo(misses + failureHits);
+            CacheRequests.WithLabels(server, CacheZones, "").IncTo(hits + negativeHits + failureHits + misses);
+            CachePrefetch.WithLabels(server, CacheZones, "").IncTo(Interlocked.Read(ref s.Prefetches));
+            CacheServedStale.WithLabels(server, CacheZones, "").IncTo(Interlocked.Read(ref s.ServedStale));
+            CacheEntries.WithLabels(server, "success", CacheZones, "").Set(cache.PositiveCount);
+            CacheEntries.WithLabels(server, "denial", CacheZones, "").Set(cache.NegativeCount);
+            CacheEvictions.WithLabels(server, "success", CacheZones, "").IncTo(cache.Evictions(EntryKind.Positive));
+            CacheEvictions.WithLabels(server, "denial", CacheZones, "").IncTo(cache.Evictions(EntryKind.Negative));
+            CacheBytes.Set(cache.Bytes);
+            CacheFailureEntries.Set(cache.FailureCount);
+            CacheFailureHits.IncTo(failureHits);
+            InFlight.Set(pipeline.InFlight);
+            Coalesced.IncTo(Interlocked.Read(ref s.Coalesced));
+            Overloaded.IncTo(Interlocked.Read(ref s.Overloaded));
+            Dropped.IncTo(Interlocked.Read(ref s.Dropped));
+            long accepted = Interlocked.Read(ref s.TcpConnections);
+            TcpAccepted.IncTo(accepted);
+            TcpConnections.Set(accepted - Interlocked.Read(ref s.TcpConnectionsClosed));
+            TcpRejected.IncTo(Interlocked.Read(ref s.TcpConnectionsRejected));
+            SendErrors.IncTo(Interlocked.Read(ref s.SendErrors));
+            InternalErrors.IncTo(Interlocked.Read(ref s.InternalErrors));
+            UpstreamQueries.IncTo(Interlocked.Read(ref forwarder.UpstreamQueries));
+            UpstreamTimeouts.IncTo(Interlocked.Read(ref forwarder.UpstreamTimeouts));
+            UpstreamErrors.IncTo(Interlocked.Read(ref forwarder.UpstreamErrors));
+            UpstreamRejected.IncTo(Interlocked.Read(ref forwarder.RejectedReplies));
+            UpstreamTcpRetries.IncTo(Interlocked.Read(ref forwarder.TcpRetriesAfterTruncation));
+            HealthCheckBroken.IncTo(Interlocked.Read(ref forwarder.AllUpstreamsDown));
+            foreach (ZoneRoute route in router().Routes)
+            {
+                foreach (Upstream upstream in route.Pool.Upstreams)
+                {
+                    UpstreamHealthy.WithLabels(route.ZoneText, upstream.Server.EndPoint.ToString()).Set(upstream.IsDown ? 0 : 1);
+                }
+            }
+        });
+    }
+
+    public async Task<byte[]> ScrapeAsync(CancellationToken cancellation)
+    {
+        using var stream = new MemoryStream();
+        await _registry.CollectAndExportAsTextAsync(stream, cancellation).ConfigureAwait(false);
+        return stream.ToArray();
+    }
+}

@@ -1,0 +1,95 @@
+using System.Net;
+using NodeDns.Forwarding;
+using NodeDns.Protocol;
+using NodeDns.Serving;
+using Prometheus;
+
+namespace NodeDns.Daemon.Operations;
+
+/// <summary>
+/// Counts every answered query into CoreDNS's request, response and duration series. The series of a (zone,
+/// listener) pair hang off the zone route and are bound on first use, so a query costs array indexing and a few
+/// pre-bound increments: no label lookup, no allocation.
+/// </summary>
+public sealed class PrometheusQueryObserver : IQueryObserver
+{
+    /// <summary>Query types CoreDNS names in its <c>type</c> label; every other type counts as "other".</summary>
+    private static readonly (ushort Type, string Name)[] NamedTypes =
+    [
+        (1, "A"), (28, "AAAA"), (5, "CNAME"), (12, "PTR"), (33, "SRV"), (16, "TXT"), (15, "MX"), (2, "NS"), (6, "SOA"),
+        (65, "HTTPS"), (64, "SVCB"), (255, "ANY"), (257, "CAA"), (43, "DS"), (48, "DNSKEY"), (35, "NAPTR"), (39, "DNAME"),
+    ];
+
+    private static readonly string[] TypeNames = [.. NamedTypes.Select(t => t.Name), "other"];
+    private static readonly string[] Sources = ["", "cache", "forward"];
+
+    private readonly DnsMetrics _metrics;
+    private readonly string[] _servers;
+    private readonly TimeProvider _time;
+    private readonly ZoneRoute _unrouted;
+
+    public PrometheusQueryObserver(DnsMetrics metrics, IReadOnlyList<IPEndPoint> listeners, TimeProvider time)
+    {
+        _metrics = metrics;
+        _servers = [.. listeners.Select(l => "dns://" + l)];
+        _time = time;
+        _unrouted = new ZoneRoute([0], new UpstreamPool([new UpstreamServer(new IPEndPoint(IPAddress.Loopback, 53), UpstreamTransport.Udp)], UpstreamPolicy.Random),
+            Caching.TtlPolicy.Default);
+    }
+
+    public void Answered(in ClientContext client, ZoneRoute? zone, ushort type, int rcode, AnswerSource source, long receivedAt)
+    {
+        ZoneSeries series = Series(zone ?? _unrouted, client.Listener);
+        int typeIndex = TypeIndex(type);
+        int requestIndex = (((client.OverTcp ? 1 : 0) * 2) + (client.Ipv6 ? 1 : 0)) * TypeNames.Length + typeIndex;
+        (series.Requests[requestIndex] ??= series.BindRequest(requestIndex)).Inc();
+        int responseIndex = (Math.Min(rcode, ZoneSeries.Rcodes - 1) * Sources.Length) + (int)source;
+        (series.Responses[responseIndex] ??= series.BindResponse(responseIndex)).Inc();
+        (series.Durations[typeIndex] ??= series.BindDuration(typeIndex)).Observe(_time.GetElapsedTime(receivedAt).TotalSeconds);
+    }
+
+    private ZoneSeries Series(ZoneRoute zone, int listener)
+    {
+        if (zone.ObserverState is not ZoneSeries[] perListener)
+        {
+            perListener = new ZoneSeries[_servers.Length];
+            zone.ObserverState = perListener;
+        }
+
+        return perListener[listener] ??= new ZoneSeries(_metrics, _servers[listener], zone.ZoneText);
+    }
+
+    private static int TypeIndex(ushort type)
+    {
+        for (int i = 0; i < NamedTypes.Length; i++)
+        {
+            if (NamedTypes[i].Type == type)
+            {
+                return i;
+            }
+        }
+
+        return NamedTypes.Length;
+    }
+
+    private sealed class ZoneSeries(DnsMetrics metrics, string server, string zone)
+    {
+        public const int Rcodes = 24;
+
+        public readonly Counter.Child?[] Requests = new Counter.Child?[4 * TypeNames.Length];
+        public readonly Counter.Child?[] Responses = new Counter.Child?[Rcodes * Sources.Length];
+        public readonly Histogram.Child?[] Durations = new Histogram.Child?[TypeNames.Length];
+
+        public Counter.Child BindRequest(int index)
+        {
+            int transportAndFamily = index / TypeNames.Length;
+            return metrics.Requests.WithLabels(server, zone, "", transportAndFamily >= 2 ? "tcp" : "udp",
+                transportAndFamily % 2 == 1 ? "2" : "1", TypeNames[index % TypeNames.Length]);
+        }
+
+        public Counter.Child BindResponse(int index) =>
+            metrics.Responses.WithLabels(server, zone, "", DnsRcode.Name(index / Sources.Length), Sources[index % Sources.Length]);
+
+        public Histogram.Child BindDuration(int index) => metrics.RequestDuration.WithLabels(server, zone, "", TypeNames[index]);
+    }
+}
