@@ -25,6 +25,7 @@ public sealed class DnsMetrics
     public DnsMetrics()
     {
         MetricFactory factory = Metrics.WithCustomRegistry(_registry);
+        DotNetStats.Register(_registry); // process_resident_memory_bytes, process_cpu_seconds_total, GC collection counts
         Requests = factory.CreateCounter("coredns_dns_requests_total", "Counter of DNS requests made per zone, protocol and family.",
             "server", "zone", "view", "proto", "family", "type");
         Responses = factory.CreateCounter("coredns_dns_responses_total", "Counter of response status codes.",
@@ -52,6 +53,8 @@ public sealed class DnsMetrics
 
         ReloadFailed = factory.CreateCounter("coredns_reload_failed_total", "Counter of the number of failed reload attempts.");
         Reloads = factory.CreateCounter("nodedns_reloads_total", "Configuration reloads, by result.", "result");
+        Reloads.WithLabels("success").IncTo(0);
+        Reloads.WithLabels("failure").IncTo(0);
         factory.CreateGauge("coredns_build_info", "A metric with a constant '1' value labeled by version, revision, and goversion from which CoreDNS was built.",
             "version", "revision", "goversion").WithLabels(Hosting.BuildInfo.Version, Hosting.BuildInfo.Revision, "dotnet" + Environment.Version).Set(1);
 

@@ -1,0 +1,194 @@
+using System.Diagnostics;
+using System.Net;
+using DnsClient;
+using NodeDns.Core.Tests;
+using NodeDns.EndToEnd.Support;
+
+namespace NodeDns.EndToEnd;
+
+/// <summary>Metrics, readiness, lameduck, reload and the self-check verbs, against the real binary.</summary>
+public sealed class ObservabilityTests
+{
+    private static IReadOnlyList<byte[]> Replies(params byte[][] replies) => replies;
+
+    private static ScriptedUpstream Answering(byte last) =>
+        new(q => Task.FromResult(Replies(q.Name.StartsWith("nx", StringComparison.Ordinal)
+            ? ScriptedUpstream.Reply(q.Message, 3, 0, new Wire().Record("example", 6, 60, Wire.Soa("ns.example", "h.example", 60)).ToArray(), authority: 1)
+            : ScriptedUpstream.AnswerA(q.Message, 300, last))));
+
+    [Fact]
+    public async Task Metrics_move_with_traffic_by_label()
+    {
+        await using ScriptedUpstream upstream = Answering(1);
+        await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", upstream.EndPoint.ToString(),
+            "--upstream", $"cluster.local={upstream.EndPoint}");
+        string server = $"server=dns://{daemon.EndPoint}";
+        await daemon.Client().QueryAsync("a.example", QueryType.A);
+        await daemon.Client().QueryAsync("a.example", QueryType.A);
+        await daemon.Client(tcp: true).QueryAsync("svc.cluster.local", QueryType.AAAA);
+        await daemon.Client().QueryAsync("nx.example", QueryType.TXT);
+
+        string metrics = await daemon.ScrapeAsync();
+        Assert.Equal(2, MetricsText.Value(metrics, "coredns_dns_requests_total", server, "zone=.", "proto=udp", "family=1", "type=A"));
+        Assert.Equal(1, MetricsText.Value(metrics, "coredns_dns_requests_total", server, "zone=cluster.local.", "proto=tcp", "type=AAAA"));
+        Assert.Equal(1, MetricsText.Value(metrics, "coredns_dns_requests_total", server, "zone=.", "type=TXT"));
+        Assert.Equal(1, MetricsText.Value(metrics, "coredns_dns_responses_total", server, "zone=.", "rcode=NOERROR", "plugin=cache"));
+        Assert.Equal(1, MetricsText.Value(metrics, "coredns_dns_responses_total", server, "zone=.", "rcode=NOERROR", "plugin=forward"));
+        Assert.Equal(1, MetricsText.Value(metrics, "coredns_dns_responses_total", server, "zone=.", "rcode=NXDOMAIN"));
+        Assert.Equal(1, MetricsText.Value(metrics, "coredns_cache_hits_total", "type=success"));
+        Assert.Equal(3, MetricsText.Value(metrics, "coredns_cache_misses_total"));
+        Assert.Equal(4, MetricsText.Value(metrics, "coredns_cache_requests_total"));
+        Assert.Equal(2, MetricsText.Value(metrics, "coredns_dns_request_duration_seconds_count", server, "zone=.", "type=A"));
+        Assert.Equal(3, MetricsText.Value(metrics, "coredns_proxy_request_duration_seconds_count", "proxy_name=forward", $"to={upstream.EndPoint}"));
+        Assert.Equal(1, MetricsText.Value(metrics, "coredns_cache_entries", "type=denial"));
+        Assert.Equal(1, MetricsText.Value(metrics, "nodedns_upstream_healthy", "zone=.", $"to={upstream.EndPoint}"));
+        Assert.Equal(0, MetricsText.Value(metrics, "coredns_nodecache_setup_errors_total", "errortype=iptables"));
+        Assert.Equal(1, MetricsText.Value(metrics, "coredns_build_info"));
+    }
+
+    [Fact]
+    public async Task Lameduck_says_not_ready_at_once_keeps_answering_then_exits_0()
+    {
+        await using ScriptedUpstream upstream = Answering(1);
+        await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", upstream.EndPoint.ToString(), "--lameduck", "2s");
+        Assert.Equal("ready\n", await daemon.ScrapeAsync("/ready"));
+
+        var watch = Stopwatch.StartNew();
+        daemon.Signal(15);
+        using var http = new HttpClient();
+        HttpResponseMessage ready;
+        do
+        {
+            ready = await http.GetAsync(new Uri($"http://127.0.0.1:{daemon.MetricsPort}/ready"));
+        }
+        while (ready.StatusCode == HttpStatusCode.OK && watch.Elapsed < TimeSpan.FromSeconds(1));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.True(watch.Elapsed < TimeSpan.FromMilliseconds(500), $"/ready turned 503 only after {watch.Elapsed}");
+        Assert.Equal("OK\n", await daemon.ScrapeAsync("/health"));
+        await Task.Delay(1000);
+        IDnsQueryResponse during = await daemon.Client().QueryAsync("during-lameduck.example", QueryType.A);
+        Assert.Single(during.Answers.ARecords());
+
+        Assert.True(await daemon.WaitForExitAsync(TimeSpan.FromSeconds(8)), "did not exit after the lameduck period");
+        Assert.Equal(0, daemon.ExitCode);
+        Assert.InRange(watch.Elapsed.TotalSeconds, 1.9, 6);
+    }
+
+    [Fact]
+    public async Task Reload_on_sighup_applies_a_new_upstream_without_losing_a_query()
+    {
+        await using ScriptedUpstream first = Answering(1);
+        await using ScriptedUpstream second = Answering(2);
+        string config = Path.GetTempFileName();
+        await File.WriteAllTextAsync(config, $$"""{ "upstream": ["{{first.EndPoint}}"] }""");
+        try
+        {
+            await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--config", config);
+            var answers = new List<IPAddress?>();
+            LookupClient client = daemon.Client();
+            for (int i = 0; i < 150; i++)
+            {
+                if (i == 50)
+                {
+                    await File.WriteAllTextAsync(config, $$"""{ "upstream": ["{{second.EndPoint}}"] }""");
+                    daemon.Signal(1); // SIGHUP
+                }
+
+                IDnsQueryResponse response = await client.QueryAsync($"q{i}.example", QueryType.A);
+                answers.Add(response.Answers.ARecords().SingleOrDefault()?.Address);
+                await Task.Delay(10);
+            }
+
+            Assert.DoesNotContain(null, answers);
+            Assert.Equal(IPAddress.Parse("192.0.2.1"), answers[0]);
+            Assert.Equal(IPAddress.Parse("192.0.2.2"), answers[^1]);
+            Assert.True(MetricsText.Value(await daemon.ScrapeAsync(), "nodedns_reloads_total", "result=success") >= 1);
+            Assert.Contains("configuration reloaded", daemon.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
+    [Fact]
+    public async Task A_changed_config_file_is_reloaded_and_an_invalid_one_keeps_the_old_config()
+    {
+        await using ScriptedUpstream first = Answering(1);
+        await using ScriptedUpstream second = Answering(2);
+        string config = Path.GetTempFileName();
+        await File.WriteAllTextAsync(config, $$"""{ "upstream": ["{{first.EndPoint}}"] }""");
+        try
+        {
+            await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--config", config);
+            await File.WriteAllTextAsync(config, """{ "upstream": ["not-an-address"] }""");
+            await WaitForAsync(async () => MetricsText.Value(await daemon.ScrapeAsync(), "coredns_reload_failed_total") >= 1);
+            IDnsQueryResponse kept = await daemon.Client().QueryAsync("kept.example", QueryType.A);
+            Assert.Equal(IPAddress.Parse("192.0.2.1"), Assert.Single(kept.Answers.ARecords()).Address);
+            Assert.Contains("not reloaded", daemon.Output, StringComparison.Ordinal);
+
+            await File.WriteAllTextAsync(config, $$"""{ "upstream": ["{{second.EndPoint}}"] }""");
+            await WaitForAsync(async () => MetricsText.Value(await daemon.ScrapeAsync(), "nodedns_reloads_total", "result=success") >= 1);
+            IDnsQueryResponse changed = await daemon.Client().QueryAsync("changed.example", QueryType.A);
+            Assert.Equal(IPAddress.Parse("192.0.2.2"), Assert.Single(changed.Answers.ARecords()).Address);
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
+    [Fact]
+    public async Task Query_verb_prints_the_answer_and_exits_0_or_1()
+    {
+        await using ScriptedUpstream upstream = Answering(7);
+        await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", upstream.EndPoint.ToString());
+
+        ToolResult ok = await NodeDnsProcess.RunToExitAsync(["query", "probe.example", "A", "--server", daemon.EndPoint.ToString()]);
+        Assert.Equal(0, ok.ExitCode);
+        Assert.Contains("status: NOERROR", ok.Output, StringComparison.Ordinal);
+        Assert.Matches(@"probe\.example\.\s+\d+\s+IN\s+A\s+192\.0\.2\.7", ok.Output);
+
+        ToolResult tcp = await NodeDnsProcess.RunToExitAsync(["query", "nx.example", "--server", daemon.EndPoint.ToString(), "--tcp"]);
+        Assert.Equal(0, tcp.ExitCode);
+        Assert.Contains("status: NXDOMAIN", tcp.Output, StringComparison.Ordinal);
+        Assert.Contains("(tcp)", tcp.Output, StringComparison.Ordinal);
+
+        ToolResult dead = await NodeDnsProcess.RunToExitAsync(["query", "x.example", "--server", $"127.0.0.1:{Ports.Free()}", "--timeout", "300ms"]);
+        Assert.Equal(1, dead.ExitCode);
+        Assert.Equal(2, (await NodeDnsProcess.RunToExitAsync(["query"])).ExitCode);
+    }
+
+    [Fact]
+    public async Task Check_config_validates_without_starting()
+    {
+        string config = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(config, """{ "listen": ["127.0.0.1:5353"], "upstream": ["10.0.0.1", "cluster.local=10.96.0.10/tcp"] }""");
+            ToolResult valid = await NodeDnsProcess.RunToExitAsync(["check-config", config]);
+            Assert.Equal(0, valid.ExitCode);
+            Assert.Contains("valid", valid.Output, StringComparison.Ordinal);
+
+            await File.WriteAllTextAsync(config, """{ "cacheSize": "many", "upstream": ["10.0.0.1"] }""");
+            ToolResult invalid = await NodeDnsProcess.RunToExitAsync(["check-config", config]);
+            Assert.Equal(2, invalid.ExitCode);
+            Assert.Contains("key 'cacheSize': invalid value 'many'", invalid.Error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met in 10 s");
+            await Task.Delay(200);
+        }
+    }
+}
