@@ -24,6 +24,10 @@ public static class Program
                     return await QueryCommand.RunAsync(args[1..], Console.Out).ConfigureAwait(false);
                 case "check-config":
                     return CheckConfigCommand.Run(args[1..], Console.Out);
+                case "setup-network" or "teardown-network":
+                    return NetworkCommands.Run(args[0], args[1..], Console.Out, Console.Error);
+                case "init":
+                    return InitCommand.Run(args[1..], Console.Out, Console.Error);
             }
 
             CommandLine command = CommandLine.Parse(args);

@@ -5,7 +5,8 @@ namespace NodeDns.Daemon.Cli;
 /// <summary>A parsed command line: the verb and the options given to it.</summary>
 public sealed record CommandLine(string Verb, IReadOnlyDictionary<OptionSpec, List<string>> Options)
 {
-    public static readonly IReadOnlyList<string> Verbs = ["serve", "query", "check-config", "help", "version"];
+    public static readonly IReadOnlyList<string> Verbs =
+        ["serve", "query", "check-config", "setup-network", "teardown-network", "init", "help", "version"];
 
     /// <summary>Parses <c>[VERB] [--option value | --option=value]...</c>; the verb defaults to <c>serve</c>.</summary>
     public static CommandLine Parse(IReadOnlyList<string> args)
@@ -89,6 +90,10 @@ public sealed record CommandLine(string Verb, IReadOnlyDictionary<OptionSpec, Li
         text.AppendLine("               [--metrics IP:PORT] [--cache-size N] [options]");
         text.AppendLine("       nodedns query NAME [TYPE] [--server IP:PORT] [--tcp] [--timeout D]   (exit 0 on NOERROR/NXDOMAIN)");
         text.AppendLine("       nodedns check-config FILE");
+        text.AppendLine("       nodedns setup-network    --local-ip IP[,IP] [--interface NAME] [--health-port N] [--firewall iptables|nftables|none]");
+        text.AppendLine("       nodedns teardown-network --local-ip IP[,IP] [--interface NAME] [--firewall iptables|nftables|none]");
+        text.AppendLine("       nodedns init --resolv-conf PATH --nameserver IP[,IP] [--keep-nameservers N] [--dry-run]");
+        text.AppendLine("       nodedns init --print-dns-config --nameserver IP [--namespace NS] [--cluster-domain cluster.local]");
         text.AppendLine("       nodedns help | version");
         text.AppendLine();
         text.AppendLine("options (each also NODEDNS_<NAME> in the environment and a key in the JSON config file):");

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using NodeDns.Caching;
 using NodeDns.Forwarding;
+using NodeDns.Node.Network;
 using NodeDns.Serving;
 
 namespace NodeDns.Daemon.Configuration;
@@ -30,6 +31,13 @@ public sealed record DaemonSettings
     public int MaxFails { get; init; } = 2;
     public TimeSpan Lameduck { get; init; } = TimeSpan.FromSeconds(5);
     public bool ReadyRequiresUpstream { get; init; }
+
+    /// <summary>The node step for --local-ip: null when no local IP is given.</summary>
+    public NodeNetworkOptions? NodeNetwork { get; init; }
+    public bool SetupInterface { get; init; }
+    public bool SetupFirewall { get; init; }
+    public bool SkipTeardown { get; init; }
+    public TimeSpan SyncInterval { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>The config file the settings were read from, if any (watched for reloads).</summary>
     public string? ConfigFile { get; init; }

@@ -38,6 +38,17 @@ public static class OptionCatalog
     public static readonly OptionSpec Lameduck = new("lameduck", "lameduck", "after SIGTERM, keep answering DNS this long while /ready says 503 (default 5s)");
     public static readonly OptionSpec ReadyUpstream = new("ready-upstream", "readyUpstream",
         "/ready also requires a healthy upstream for the root zone (default false)", IsSwitch: true);
+    public static readonly OptionSpec LocalIp = new("local-ip", "localIp",
+        "node-local IP(s) to serve on (port --dns-port) and, with --setup-*, to put on the interface and in the firewall rules");
+    public static readonly OptionSpec DnsPort = new("dns-port", "dnsPort", "DNS port for --local-ip addresses and their firewall rules (default 53)");
+    public static readonly OptionSpec SetupInterface = new("setup-interface", "setupInterface", "create and maintain the interface holding --local-ip (default false)", IsSwitch: true);
+    public static readonly OptionSpec SetupIptables = new("setup-iptables", "setupIptables",
+        "install and maintain the conntrack-bypass rules for --local-ip with the --firewall backend (default false)", IsSwitch: true);
+    public static readonly OptionSpec Firewall = new("firewall", "firewall", "iptables, nftables or none (default iptables)");
+    public static readonly OptionSpec Interface = new("interface", "interface", "name of the interface for --local-ip (default nodelocaldns)");
+    public static readonly OptionSpec HealthPort = new("health-port", "healthPort", "port of the liveness probe, for its NOTRACK rules (default 8080)");
+    public static readonly OptionSpec SkipTeardown = new("skip-teardown", "skipTeardown", "leave interface and rules in place on exit (default false)", IsSwitch: true);
+    public static readonly OptionSpec SyncInterval = new("sync-interval", "syncInterval", "how often interface and rules are checked and repaired (default 60s)");
     public static readonly OptionSpec ZoneTtl = new("zone-ttl", "zoneTtl",
         "ZONE=MIN:MAX[:NEGATIVE_MAX] TTL bounds in seconds for one zone and its subzones (repeatable)", Repeatable: true);
     public static readonly OptionSpec UdpSockets = new("udp-sockets", "udpSockets", "SO_REUSEPORT sockets (one thread each) per UDP address (default: CPU count)");
@@ -48,6 +59,7 @@ public static class OptionCatalog
         [
             Config, Listen, Upstream, Metrics, CacheSize, NegativeCacheSize, CacheMemory, Policy, MinTtl, MaxTtl, NegativeMaxTtl, ZoneTtl,
             ServeStale, ServeStalePreferPositive, FailureMaxTtl, PrefetchHits, PrefetchWindow, PrefetchPercent, MaxFails, HealthCheck,
-            MaxInFlight, MaxWaiters, Lameduck, ReadyUpstream, UdpSockets, LogFormat, LogLevel,
+            MaxInFlight, MaxWaiters, Lameduck, ReadyUpstream, LocalIp, DnsPort, SetupInterface, SetupIptables, Firewall, Interface, HealthPort,
+            SkipTeardown, SyncInterval, UdpSockets, LogFormat, LogLevel,
         ];
 }

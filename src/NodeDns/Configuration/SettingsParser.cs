@@ -3,6 +3,7 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using NodeDns.Caching;
 using NodeDns.Forwarding;
+using NodeDns.Node.Network;
 using NodeDns.Protocol;
 using NodeDns.Serving;
 
@@ -17,9 +18,14 @@ public static class SettingsParser
 
     public static DaemonSettings Parse(IReadOnlyDictionary<OptionSpec, RawValue> raw, string resolvConfPath = DefaultResolvConf)
     {
+        NodeNetworkOptions? node = NodeNetworkSettings(raw);
         IReadOnlyList<IPEndPoint> listen = raw.TryGetValue(OptionCatalog.Listen, out RawValue? l)
             ? [.. l.Values.Select(v => ParseEndPoint(v, null, l.Source))]
-            : [DefaultListen];
+            : node is null ? [DefaultListen] : [];
+        if (node is not null)
+        {
+            listen = [.. listen.Concat(node.LocalIps.Select(ip => new IPEndPoint(ip, node.DnsPort))).Distinct()];
+        }
         IReadOnlyList<UpstreamSetting> upstreams = raw.TryGetValue(OptionCatalog.Upstream, out RawValue? u)
             ? [.. u.Values.SelectMany(v => ParseUpstream(v, u.Source))]
             : ResolvConfUpstreams([0], resolvConfPath, UpstreamTransport.Udp, OptionCatalog.Upstream.Flag);
@@ -69,6 +75,11 @@ public static class SettingsParser
             Lameduck = Duration(raw, OptionCatalog.Lameduck, TimeSpan.FromSeconds(5), TimeSpan.Zero, TimeSpan.FromMinutes(5)),
             ReadyRequiresUpstream = Switch(raw, OptionCatalog.ReadyUpstream),
             ConfigFile = raw.TryGetValue(OptionCatalog.Config, out RawValue? config) ? config.Values[^1] : null,
+            NodeNetwork = node,
+            SetupInterface = node is not null && Switch(raw, OptionCatalog.SetupInterface),
+            SetupFirewall = node is not null && Switch(raw, OptionCatalog.SetupIptables),
+            SkipTeardown = Switch(raw, OptionCatalog.SkipTeardown),
+            SyncInterval = Duration(raw, OptionCatalog.SyncInterval, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(1), TimeSpan.FromHours(1)),
             Policy = Choice(raw, OptionCatalog.Policy, UpstreamPolicy.Random, new()
             {
                 ["random"] = UpstreamPolicy.Random,
@@ -196,6 +207,36 @@ public static class SettingsParser
         return nameservers.Count == 0
             ? throw new ConfigurationException($"{source}: {resolvConfPath} lists no nameserver")
             : [.. nameservers.Select(a => new UpstreamSetting(zone, new UpstreamServer(new IPEndPoint(a, 53), transport)))];
+    }
+
+    private static NodeNetworkOptions? NodeNetworkSettings(IReadOnlyDictionary<OptionSpec, RawValue> raw)
+    {
+        if (!raw.TryGetValue(OptionCatalog.LocalIp, out RawValue? localIp))
+        {
+            foreach (OptionSpec needsLocalIp in (OptionSpec[])[OptionCatalog.SetupInterface, OptionCatalog.SetupIptables])
+            {
+                if (Switch(raw, needsLocalIp))
+                {
+                    throw new ConfigurationException($"{raw[needsLocalIp].Source}: needs --local-ip");
+                }
+            }
+
+            return null;
+        }
+
+        return new NodeNetworkOptions
+        {
+            LocalIps = Cli.NetworkCommands.ParseLocalIps(string.Join(',', localIp.Values), localIp.Source),
+            DnsPort = Integer(raw, OptionCatalog.DnsPort, 53, 1, 65535),
+            HealthPort = Integer(raw, OptionCatalog.HealthPort, 8080, 1, 65535),
+            InterfaceName = raw.TryGetValue(OptionCatalog.Interface, out RawValue? name)
+                ? Cli.NetworkCommands.ParseInterfaceName(name.Values[^1], name.Source)
+                : Node.Network.LinkLocalInterface.DefaultName,
+            Firewall = raw.TryGetValue(OptionCatalog.Firewall, out RawValue? firewall)
+                ? Cli.NetworkCommands.ParseFirewall(firewall.Values[^1], firewall.Source)
+                : FirewallBackend.Iptables,
+            SetupInterface = Switch(raw, OptionCatalog.SetupInterface),
+        };
     }
 
     private static CacheOptions CacheSettings(IReadOnlyDictionary<OptionSpec, RawValue> raw)
