@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of NodeDns: unit tests and end-to-end tests against the published binary.
-# Installs what the tests need (dig, nsd) with apt when missing. The glibc end-to-end test binds
-# 127.0.0.153:53 and bind-mounts /etc/resolv.conf in a private mount namespace, so run as root.
+# Installs what the tests need (dig, nsd, iptables, nftables) with apt when missing. Run as root: end-to-end tests
+# bind port 53, bind-mount resolv.conf files in private mount namespaces, and set up interfaces and firewall rules
+# inside network namespaces they create and delete.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -9,6 +10,9 @@ missing=()
 command -v dig >/dev/null 2>&1 || missing+=(dnsutils)
 command -v nsd >/dev/null 2>&1 || [ -x /usr/sbin/nsd ] || missing+=(nsd)
 command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || missing+=(iptables)
+command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing+=(nftables)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "run-tests: installing ${missing[*]}"
   # Keep packaged services (nsd on port 53) from starting: the tests start their own on loopback.

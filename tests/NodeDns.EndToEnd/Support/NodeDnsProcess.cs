@@ -57,10 +57,48 @@ public sealed partial class NodeDnsProcess : IAsyncDisposable
         return daemon;
     }
 
-    /// <summary>Runs nodedns to completion (for exit-code checks).</summary>
-    public static async Task<ToolResult> RunToExitAsync(IEnumerable<string> args, IDictionary<string, string>? environment = null)
+    /// <summary>
+    /// Starts nodedns inside a network namespace (<c>ip netns exec</c> execs it, so signals reach nodedns itself) and
+    /// waits until it logs that it serves. <paramref name="args"/> must include the listen or local addresses.
+    /// </summary>
+    public static async Task<NodeDnsProcess> StartInAsync(NetworkNamespace ns, params string[] args)
     {
-        ProcessStartInfo info = await StartInfoAsync(args);
+        var info = new ProcessStartInfo(Tools.Require("ip"))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string arg in (string[])["netns", "exec", ns.Name, await Binary.Value, .. args])
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var daemon = new NodeDnsProcess(Process.Start(info)!, new IPEndPoint(IPAddress.Any, 53), 0);
+        await daemon.WaitUntilServingAsync();
+        return daemon;
+    }
+
+    /// <summary>Runs nodedns to completion (for exit-code checks).</summary>
+    public static async Task<ToolResult> RunToExitAsync(IEnumerable<string> args, IDictionary<string, string>? environment = null) =>
+        await RunToExitAsync(await Binary.Value, args, environment);
+
+    /// <summary>The path of the binary under test.</summary>
+    public static Task<string> BinaryPathAsync() => Binary.Value;
+
+    private static async Task<ToolResult> RunToExitAsync(string binary, IEnumerable<string> args, IDictionary<string, string>? environment)
+    {
+        var info = new ProcessStartInfo(binary)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
         foreach ((string key, string value) in environment ?? new Dictionary<string, string>())
         {
             info.Environment[key] = value;

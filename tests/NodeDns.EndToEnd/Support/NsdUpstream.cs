@@ -13,7 +13,22 @@ public sealed class NsdUpstream : IAsyncLifetime
 {
     public const int BigTxtRecords = 40;
     private readonly string _dir = Directory.CreateTempSubdirectory("nodedns-nsd-").FullName;
+    private readonly NetworkNamespace? _namespace;
     private Process? _process;
+
+    public NsdUpstream()
+    {
+    }
+
+    private NsdUpstream(NetworkNamespace ns) => _namespace = ns;
+
+    /// <summary>NSD on 127.0.0.1 inside <paramref name="ns"/>.</summary>
+    public static async Task<NsdUpstream> StartInAsync(NetworkNamespace ns)
+    {
+        var nsd = new NsdUpstream(ns);
+        await nsd.InitializeAsync();
+        return nsd;
+    }
 
     public IPEndPoint EndPoint { get; } = new(IPAddress.Loopback, Ports.Free());
 
@@ -48,13 +63,21 @@ public sealed class NsdUpstream : IAsyncLifetime
               zonefile: cluster.local.zone
 
             """);
-        var info = new ProcessStartInfo(Tools.Require("nsd"), ["-d", "-c", Path.Combine(_dir, "nsd.conf")])
+        string[] command = [Tools.Require("nsd"), "-d", "-c", Path.Combine(_dir, "nsd.conf")];
+        var info = new ProcessStartInfo(_namespace is null ? command[0] : Tools.Require("ip"),
+            _namespace is null ? command[1..] : ["netns", "exec", _namespace.Name, .. command])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
         _process = Process.Start(info)!;
+        if (_namespace is not null)
+        {
+            await WaitInNamespaceAsync(_namespace);
+            return;
+        }
+
         var client = new LookupClient(new LookupClientOptions(new NameServer(EndPoint)) { UseCache = false, Retries = 0, Timeout = TimeSpan.FromMilliseconds(200) });
         for (int attempt = 0; attempt < 100; attempt++)
         {
@@ -80,6 +103,23 @@ public sealed class NsdUpstream : IAsyncLifetime
 
         string log = File.Exists(Path.Combine(_dir, "nsd.log")) ? await File.ReadAllTextAsync(Path.Combine(_dir, "nsd.log")) : "";
         throw new InvalidOperationException($"nsd did not start: {log}{await _process.StandardError.ReadToEndAsync()}");
+    }
+
+    private async Task WaitInNamespaceAsync(NetworkNamespace ns)
+    {
+        for (int attempt = 0; attempt < 100 && !_process!.HasExited; attempt++)
+        {
+            ToolResult soa = await ns.ExecAsync("dig", "@127.0.0.1", "-p", EndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "example.test", "SOA", "+short", "+tries=1", "+time=1");
+            if (soa.Output.Contains("hostmaster", StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new InvalidOperationException($"nsd did not start in namespace {ns.Name}");
     }
 
     private static string ExampleZone()
