@@ -24,6 +24,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The Kubernetes manifest validator (deploy/validate) runs on Node.js with packages from npm.
+command -v node >/dev/null 2>&1 || { echo "run-tests: Node.js is required for the manifest validator" >&2; exit 1; }
+[ -d deploy/validate/node_modules ] || npm ci --prefix deploy/validate --no-audit --no-fund --loglevel=error
+
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build NodeDns.sln -c Release --nologo -v quiet   # benchmarks too, so they cannot rot
 dotnet publish src/NodeDns -c Release -o artifacts/nodedns --nologo -v quiet
