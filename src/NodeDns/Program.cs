@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Net.Sockets;
 using NodeDns.Daemon.Cli;
+using NodeDns.Daemon.Compatibility;
 using NodeDns.Daemon.Configuration;
 using NodeDns.Daemon.Hosting;
 
@@ -28,20 +29,31 @@ public static class Program
                     return NetworkCommands.Run(args[0], args[1..], Console.Out, Console.Error);
                 case "init":
                     return InitCommand.Run(args[1..], Console.Out, Console.Error);
+                case "convert-corefile":
+                    return ConvertCorefileCommand.Run(args[1..], Console.Out, Console.Error);
             }
 
-            CommandLine command = CommandLine.Parse(args);
-            switch (command.Verb)
+            if (NodeCacheCommandLine.Applies(args))
             {
-                case "help":
-                    Console.Out.Write(CommandLine.Usage());
-                    return ExitOk;
-                case "version":
-                    Console.Out.WriteLine($"nodedns {BuildInfo.Version}");
-                    return ExitOk;
+                NodeCacheCommandLine nodeCache = NodeCacheCommandLine.Parse(args);
+                load = () => nodeCache.Load(Environment(), message => Console.Error.WriteLine($"nodedns: warning: {message}"));
+            }
+            else
+            {
+                CommandLine command = CommandLine.Parse(args);
+                switch (command.Verb)
+                {
+                    case "help":
+                        Console.Out.Write(CommandLine.Usage());
+                        return ExitOk;
+                    case "version":
+                        Console.Out.WriteLine($"nodedns {BuildInfo.Version}");
+                        return ExitOk;
+                }
+
+                load = () => SettingsParser.Parse(RawSettings.Merge(command.Options, Environment()));
             }
 
-            load = () => SettingsParser.Parse(RawSettings.Merge(command.Options, Environment()));
             settings = load();
         }
         catch (ConfigurationException e)
@@ -50,6 +62,11 @@ public static class Program
             return ExitBadConfiguration;
         }
 
+        return await ServeAsync(settings, load).ConfigureAwait(false);
+    }
+
+    private static async Task<int> ServeAsync(DaemonSettings settings, Func<DaemonSettings> load)
+    {
         BoundListeners listeners;
         try
         {
@@ -62,11 +79,24 @@ public static class Program
             return ExitRuntimeFailure;
         }
 
+        if (settings.PidFile is { } pidFile)
+        {
+            try
+            {
+                await File.WriteAllTextAsync(pidFile, $"{System.Environment.ProcessId}\n").ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                listeners.Dispose();
+                await Console.Error.WriteLineAsync($"nodedns: cannot write the pid file {pidFile}: {e.Message}").ConfigureAwait(false);
+                return ExitRuntimeFailure;
+            }
+        }
+
         return await DaemonHost.RunAsync(settings, listeners, load).ConfigureAwait(false);
     }
 
     private static Dictionary<string, string?> Environment() =>
         System.Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
-            .Where(e => e.Key is string key && key.StartsWith("NODEDNS_", StringComparison.Ordinal))
             .ToDictionary(e => (string)e.Key, e => e.Value as string);
 }

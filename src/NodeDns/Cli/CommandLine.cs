@@ -6,7 +6,7 @@ namespace NodeDns.Daemon.Cli;
 public sealed record CommandLine(string Verb, IReadOnlyDictionary<OptionSpec, List<string>> Options)
 {
     public static readonly IReadOnlyList<string> Verbs =
-        ["serve", "query", "check-config", "setup-network", "teardown-network", "init", "help", "version"];
+        ["serve", "query", "check-config", "setup-network", "teardown-network", "init", "convert-corefile", "help", "version"];
 
     /// <summary>Parses <c>[VERB] [--option value | --option=value]...</c>; the verb defaults to <c>serve</c>.</summary>
     public static CommandLine Parse(IReadOnlyList<string> args)
@@ -94,6 +94,8 @@ public sealed record CommandLine(string Verb, IReadOnlyDictionary<OptionSpec, Li
         text.AppendLine("       nodedns teardown-network --local-ip IP[,IP] [--interface NAME] [--firewall iptables|nftables|none]");
         text.AppendLine("       nodedns init --resolv-conf PATH --nameserver IP[,IP] [--keep-nameservers N] [--dry-run]");
         text.AppendLine("       nodedns init --print-dns-config --nameserver IP [--namespace NS] [--cluster-domain cluster.local]");
+        text.AppendLine("       nodedns convert-corefile FILE [--local-ip IP[,IP]] [--cluster-dns IP]");
+        text.AppendLine("       nodedns -localip IP[,IP] -conf /etc/Corefile [...]   (node-local-dns's flags and Corefile, see docs)");
         text.AppendLine("       nodedns help | version");
         text.AppendLine();
         text.AppendLine("options (each also NODEDNS_<NAME> in the environment and a key in the JSON config file):");

@@ -39,8 +39,14 @@ public sealed record DaemonSettings
     public bool SkipTeardown { get; init; }
     public TimeSpan SyncInterval { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>The config file the settings were read from, if any (watched for reloads).</summary>
+    public IReadOnlyList<IPEndPoint> ExtraHttp { get; init; } = [];
+    public string? PidFile { get; init; }
+
+    /// <summary>The config file the settings were read from, if any.</summary>
     public string? ConfigFile { get; init; }
+
+    /// <summary>Files whose change triggers a reload: the config file, or a Corefile and the kube-dns ConfigMap.</summary>
+    public IReadOnlyList<string> WatchedFiles { get; init; } = [];
     public UpstreamPolicy Policy { get; init; } = UpstreamPolicy.Random;
     public TtlPolicy Ttl { get; init; } = TtlPolicy.Default;
     public IReadOnlyList<ZoneTtlSetting> ZoneTtls { get; init; } = [];

@@ -75,6 +75,11 @@ public static class SettingsParser
             Lameduck = Duration(raw, OptionCatalog.Lameduck, TimeSpan.FromSeconds(5), TimeSpan.Zero, TimeSpan.FromMinutes(5)),
             ReadyRequiresUpstream = Switch(raw, OptionCatalog.ReadyUpstream),
             ConfigFile = raw.TryGetValue(OptionCatalog.Config, out RawValue? config) ? config.Values[^1] : null,
+            WatchedFiles = raw.TryGetValue(OptionCatalog.Config, out RawValue? watched) ? [watched.Values[^1]] : [],
+            ExtraHttp = raw.TryGetValue(OptionCatalog.HttpListen, out RawValue? http)
+                ? [.. http.Values.Select(v => ParseEndPoint(v, null, http.Source)).Distinct()]
+                : [],
+            PidFile = raw.TryGetValue(OptionCatalog.PidFile, out RawValue? pid) ? pid.Values[^1] : null,
             NodeNetwork = node,
             SetupInterface = node is not null && Switch(raw, OptionCatalog.SetupInterface),
             SetupFirewall = node is not null && Switch(raw, OptionCatalog.SetupIptables),

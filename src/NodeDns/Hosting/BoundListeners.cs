@@ -18,7 +18,7 @@ public sealed class ListenerBindException(string what, SocketException inner) : 
 /// </summary>
 public sealed class BoundListeners : IDisposable
 {
-    private BoundListeners(IReadOnlyList<UdpListener> udp, IReadOnlyList<TcpDnsListener> tcp, HttpEndpoint? http)
+    private BoundListeners(IReadOnlyList<UdpListener> udp, IReadOnlyList<TcpDnsListener> tcp, IReadOnlyList<HttpEndpoint> http)
     {
         Udp = udp;
         Tcp = tcp;
@@ -27,13 +27,14 @@ public sealed class BoundListeners : IDisposable
 
     public IReadOnlyList<UdpListener> Udp { get; }
     public IReadOnlyList<TcpDnsListener> Tcp { get; }
-    public HttpEndpoint? Http { get; }
+    /// <summary>The metrics address first, then any --http-listen addresses.</summary>
+    public IReadOnlyList<HttpEndpoint> Http { get; }
 
     public static BoundListeners Bind(DaemonSettings settings)
     {
         var udp = new List<UdpListener>();
         var tcp = new List<TcpDnsListener>();
-        HttpEndpoint? http = null;
+        var http = new List<HttpEndpoint>();
         try
         {
             foreach (IPEndPoint endPoint in settings.Listen)
@@ -42,16 +43,17 @@ public sealed class BoundListeners : IDisposable
                 tcp.Add(Attempt($"tcp {endPoint}", () => TcpDnsListener.Bind(endPoint, new TcpListenerOptions())));
             }
 
-            if (settings.Metrics is { } metrics)
+            IEnumerable<IPEndPoint> httpAddresses = settings.Metrics is { } metrics ? [metrics, .. settings.ExtraHttp] : settings.ExtraHttp;
+            foreach (IPEndPoint endPoint in httpAddresses.Distinct())
             {
-                http = Attempt($"metrics tcp {metrics}", () => HttpEndpoint.Bind(metrics));
+                http.Add(Attempt($"http tcp {endPoint}", () => HttpEndpoint.Bind(endPoint)));
             }
         }
         catch
         {
             udp.ForEach(l => l.Dispose());
             tcp.ForEach(l => l.Dispose());
-            http?.Dispose();
+            http.ForEach(h => h.Dispose());
             throw;
         }
 
@@ -70,7 +72,7 @@ public sealed class BoundListeners : IDisposable
         }
     }
 
-    /// <summary>Closes the DNS listeners; the HTTP endpoint is closed by its own service, after the lameduck period.</summary>
+    /// <summary>Closes the DNS listeners; the HTTP endpoints are closed by their own service, after the lameduck period.</summary>
     public void Dispose()
     {
         foreach (UdpListener listener in Udp)

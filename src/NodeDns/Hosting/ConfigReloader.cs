@@ -36,8 +36,8 @@ public sealed partial class ConfigReloader(
             context.Cancel = true;
             Request();
         });
-        string? file = state.Settings.ConfigFile;
-        byte[]? lastHash = file is null ? null : Hash(file);
+        IReadOnlyList<string> files = state.Settings.WatchedFiles;
+        byte[]? lastHash = Hash(files);
         using var poll = new PeriodicTimer(PollInterval, time);
         Task<bool> tick = poll.WaitForNextTickAsync(stoppingToken).AsTask();
         try
@@ -50,14 +50,14 @@ public sealed partial class ConfigReloader(
                 {
                     await tick.ConfigureAwait(false);
                     tick = poll.WaitForNextTickAsync(stoppingToken).AsTask();
-                    byte[]? hash = file is null ? null : Hash(file);
-                    if (file is null || hash is null || (lastHash is not null && hash.AsSpan().SequenceEqual(lastHash)))
+                    byte[]? hash = Hash(files);
+                    if (files.Count == 0 || hash is null || (lastHash is not null && hash.AsSpan().SequenceEqual(lastHash)))
                     {
-                        continue; // unchanged, or briefly missing while a ConfigMap is swapped
+                        continue; // unchanged, or briefly unreadable while a ConfigMap is swapped
                     }
 
                     lastHash = hash;
-                    LogFileChanged(file);
+                    LogFileChanged(string.Join(", ", files));
                 }
                 else
                 {
@@ -117,11 +117,19 @@ public sealed partial class ConfigReloader(
         LogReloaded(next.Upstreams.Count, state.Router.Routes.Count);
     }
 
-    private static byte[]? Hash(string file)
+    /// <summary>One hash over the watched files; a missing file counts as empty (the kube-dns ConfigMap is optional).</summary>
+    private static byte[]? Hash(IReadOnlyList<string> files)
     {
         try
         {
-            return SHA256.HashData(File.ReadAllBytes(file));
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            foreach (string file in files)
+            {
+                hash.AppendData(File.Exists(file) ? File.ReadAllBytes(file) : []);
+                hash.AppendData([0]);
+            }
+
+            return hash.GetHashAndReset();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -132,8 +140,8 @@ public sealed partial class ConfigReloader(
     [LoggerMessage(Level = LogLevel.Information, Message = "SIGHUP: reloading the configuration")]
     private partial void LogSignal();
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{File} changed: reloading the configuration")]
-    private partial void LogFileChanged(string file);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Files} changed: reloading the configuration")]
+    private partial void LogFileChanged(string files);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "configuration reloaded: {Upstreams} upstreams in {Zones} zones")]
     private partial void LogReloaded(int upstreams, int zones);

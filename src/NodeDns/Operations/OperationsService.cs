@@ -14,7 +14,7 @@ public sealed partial class OperationsService(BoundListeners listeners, DnsServi
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (listeners.Http is { } http)
+        foreach (HttpEndpoint http in listeners.Http)
         {
             http.Start(HandleAsync);
             LogListening(http.EndPoint.ToString());
@@ -25,7 +25,11 @@ public sealed partial class OperationsService(BoundListeners listeners, DnsServi
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        listeners.Http?.Dispose();
+        foreach (HttpEndpoint http in listeners.Http)
+        {
+            http.Dispose();
+        }
+
         return Task.CompletedTask;
     }
 

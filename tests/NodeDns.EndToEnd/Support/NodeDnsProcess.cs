@@ -26,6 +26,7 @@ public sealed partial class NodeDnsProcess : IAsyncDisposable
 
     public IPEndPoint EndPoint { get; }
     public int MetricsPort { get; }
+    public int ProcessId => _process.Id;
     public string Output => string.Join('\n', _output);
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
@@ -61,7 +62,10 @@ public sealed partial class NodeDnsProcess : IAsyncDisposable
     /// Starts nodedns inside a network namespace (<c>ip netns exec</c> execs it, so signals reach nodedns itself) and
     /// waits until it logs that it serves. <paramref name="args"/> must include the listen or local addresses.
     /// </summary>
-    public static async Task<NodeDnsProcess> StartInAsync(NetworkNamespace ns, params string[] args)
+    public static Task<NodeDnsProcess> StartInAsync(NetworkNamespace ns, params string[] args) => StartInAsync(ns, null, args);
+
+    /// <param name="environment">One NAME=VALUE variable to set for nodedns, or null.</param>
+    public static async Task<NodeDnsProcess> StartInAsync(NetworkNamespace ns, string? environment, string[] args)
     {
         var info = new ProcessStartInfo(Tools.Require("ip"))
         {
@@ -69,6 +73,11 @@ public sealed partial class NodeDnsProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (environment is not null)
+        {
+            info.Environment[environment.Split('=')[0]] = environment.Split('=', 2)[1];
+        }
+
         foreach (string arg in (string[])["netns", "exec", ns.Name, await Binary.Value, .. args])
         {
             info.ArgumentList.Add(arg);

@@ -20,17 +20,23 @@ public sealed class NsdUpstream : IAsyncLifetime
     {
     }
 
-    private NsdUpstream(NetworkNamespace ns) => _namespace = ns;
-
-    /// <summary>NSD on 127.0.0.1 inside <paramref name="ns"/>.</summary>
-    public static async Task<NsdUpstream> StartInAsync(NetworkNamespace ns)
+    private NsdUpstream(NetworkNamespace ns, IPEndPoint? endPoint)
     {
-        var nsd = new NsdUpstream(ns);
+        _namespace = ns;
+        EndPoint = endPoint ?? EndPoint;
+    }
+
+    /// <summary>NSD inside <paramref name="ns"/>, on <paramref name="endPoint"/> (default 127.0.0.1 and a free port).</summary>
+    public static async Task<NsdUpstream> StartInAsync(NetworkNamespace ns, IPEndPoint? endPoint = null)
+    {
+        var nsd = new NsdUpstream(ns, endPoint);
         await nsd.InitializeAsync();
         return nsd;
     }
 
     public IPEndPoint EndPoint { get; } = new(IPAddress.Loopback, Ports.Free());
+
+    private string Address => EndPoint.Address.ToString();
 
     public async Task InitializeAsync()
     {
@@ -38,7 +44,7 @@ public sealed class NsdUpstream : IAsyncLifetime
         await File.WriteAllTextAsync(Path.Combine(_dir, "cluster.local.zone"), ClusterZone());
         await File.WriteAllTextAsync(Path.Combine(_dir, "nsd.conf"), $"""
             server:
-              ip-address: 127.0.0.1@{EndPoint.Port}
+              ip-address: {Address}@{EndPoint.Port}
               port: {EndPoint.Port}
               username: ""
               chroot: ""
@@ -109,7 +115,7 @@ public sealed class NsdUpstream : IAsyncLifetime
     {
         for (int attempt = 0; attempt < 100 && !_process!.HasExited; attempt++)
         {
-            ToolResult soa = await ns.ExecAsync("dig", "@127.0.0.1", "-p", EndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ToolResult soa = await ns.ExecAsync("dig", $"@{Address}", "-p", EndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 "example.test", "SOA", "+short", "+tries=1", "+time=1");
             if (soa.Output.Contains("hostmaster", StringComparison.Ordinal))
             {

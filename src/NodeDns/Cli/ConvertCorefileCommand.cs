@@ -1,0 +1,55 @@
+using System.Text.Json;
+using NodeDns.Daemon.Compatibility;
+using NodeDns.Daemon.Configuration;
+
+namespace NodeDns.Daemon.Cli;
+
+/// <summary>
+/// <c>nodedns convert-corefile FILE [--local-ip IP[,IP]] [--cluster-dns IP]</c>: prints the NodeDns JSON config
+/// equivalent to a (node-local-dns) Corefile, rendering its <c>__PILLAR__</c> variables from the options given.
+/// </summary>
+public static class ConvertCorefileCommand
+{
+    public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    {
+        if (args.Count == 0 || args[0].StartsWith("--", StringComparison.Ordinal))
+        {
+            throw new ConfigurationException("convert-corefile: usage: nodedns convert-corefile FILE [--local-ip IP[,IP]] [--cluster-dns IP]");
+        }
+
+        VerbArguments options = VerbArguments.Parse("convert-corefile", args.Skip(1).ToList(), ["--local-ip", "--cluster-dns", "--dns-port"], []);
+        string text;
+        try
+        {
+            text = File.ReadAllText(args[0]);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigurationException($"convert-corefile: cannot read '{args[0]}': {e.Message}");
+        }
+
+        string[] localIps = [.. (options.Get("--local-ip") ?? "169.254.20.10").Split(',', StringSplitOptions.RemoveEmptyEntries)];
+        int port = int.TryParse(options.Get("--dns-port") ?? "53", out int p) ? p : 53;
+        Dictionary<OptionSpec, RawValue> raw;
+        try
+        {
+            string corefile = PillarRenderer.Render(text, localIps, options.Get("--cluster-dns"), KubeDnsConfig.Empty, port, null);
+            raw = CorefileTranslator.Translate(CorefileParser.Parse(corefile, args[0]), port, message => error.WriteLine($"nodedns: warning: {message}")).Values;
+        }
+        catch (CorefileException e)
+        {
+            throw new ConfigurationException(e.Message);
+        }
+
+        SettingsParser.Parse(raw); // validate before printing
+        var json = new Dictionary<string, object>();
+        foreach ((OptionSpec option, RawValue value) in raw.OrderBy(r => OptionCatalog.All.ToList().IndexOf(r.Key)))
+        {
+            json[option.JsonKey] = option.Repeatable ? value.Values
+                : long.TryParse(value.Values[^1], out long number) ? number : value.Values[^1];
+        }
+
+        output.WriteLine(JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
+        return 0;
+    }
+}
