@@ -84,6 +84,35 @@ public sealed partial class DropInTests
         }
     }
 
+    [Fact]
+    public async Task Stub_domains_of_the_kube_dns_configmap_are_applied_when_the_configmap_changes()
+    {
+        string corefile = Path.GetTempFileName();
+        await File.WriteAllTextAsync(corefile, ".:53 {\n    cache 30\n    bind __PILLAR__LOCAL__DNS__\n    forward . __PILLAR__UPSTREAM__SERVERS__\n    prometheus 127.0.0.1:9253\n}\n");
+        string kubeDns = Directory.CreateTempSubdirectory("kube-dns-").FullName;
+        await using NetworkNamespace ns = await NetworkNamespace.CreateAsync();
+        NsdUpstream nsd = await NsdUpstream.StartInAsync(ns, new IPEndPoint(IPAddress.Parse("127.0.0.53"), 53));
+        try
+        {
+            await ns.WriteResolvConfAsync("nameserver 127.0.0.53\n");
+            await using NodeDnsProcess daemon = await NodeDnsProcess.StartInAsync(ns, "-localip", "169.254.20.10", "-conf", corefile,
+                "-kubednscm", kubeDns, "-setupiptables=false", "-metrics-listen-address", "127.0.0.1:9353");
+            Assert.Equal("192.0.2.1", (await ns.ExecOkAsync("dig", "@169.254.20.10", "www.example.test", "+short", "+tries=1", "+time=3")).Trim());
+            Assert.DoesNotContain("zone=\"acme.test.\"", await ns.ExecOkAsync("curl", "-sf", "http://127.0.0.1:9253/metrics"), StringComparison.Ordinal);
+
+            await File.WriteAllTextAsync(Path.Combine(kubeDns, "stubDomains"), """{"acme.test": ["127.0.0.53"]}""");
+            await WaitForAsync(async () => (await ns.ExecOkAsync("curl", "-sf", "http://127.0.0.1:9253/metrics"))
+                .Contains("nodedns_upstream_healthy{zone=\"acme.test.\",to=\"127.0.0.53:53\"} 1", StringComparison.Ordinal));
+            Assert.Contains("configuration reloaded", daemon.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await nsd.DisposeAsync();
+            File.Delete(corefile);
+            Directory.Delete(kubeDns, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData(new[] { "-localip", "169.254.20.10", "-reloadwithsignal" }, "-reloadwithsignal: this node-local-dns flag is not supported")]
     [InlineData(new[] { "-localip", "169.254.20.10", "-frobnicate", "1" }, "-frobnicate: unknown flag")]
