@@ -72,7 +72,7 @@ public sealed partial class DropInTests
             Assert.Contains("OK", await ns.ExecOkAsync("curl", "-sf", "http://169.254.20.10:8080/health"), StringComparison.Ordinal); // the manifest's liveness probe
             Assert.Contains("coredns_dns_requests_total", await ns.ExecOkAsync("curl", "-sf", "http://127.0.0.1:9253/metrics"), StringComparison.Ordinal);
             Assert.Contains("coredns_nodecache_setup_errors_total", await ns.ExecOkAsync("curl", "-sf", "http://127.0.0.1:9353/metrics"), StringComparison.Ordinal);
-            await WaitForAsync(async () => Regex.Matches(await ns.ExecOkAsync("iptables-save"), "NodeDns:").Count == 24);
+            await Eventually.TrueAsync(async () => Regex.Matches(await ns.ExecOkAsync("iptables-save"), "NodeDns:").Count == 24);
             Assert.Equal(daemon.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), (await File.ReadAllTextAsync(pidfile)).Trim());
             Assert.Contains("169.254.20.10/32", await ns.ExecOkAsync("ip", "-o", "addr", "show", "dev", "nodelocaldns"), StringComparison.Ordinal);
             File.Delete(pidfile);
@@ -101,7 +101,7 @@ public sealed partial class DropInTests
             Assert.DoesNotContain("zone=\"acme.test.\"", await ns.ExecOkAsync("curl", "-sf", "http://127.0.0.1:9253/metrics"), StringComparison.Ordinal);
 
             await File.WriteAllTextAsync(Path.Combine(kubeDns, "stubDomains"), """{"acme.test": ["127.0.0.53"]}""");
-            await WaitForAsync(async () => (await ns.ExecOkAsync("curl", "-sf", "http://127.0.0.1:9253/metrics"))
+            await Eventually.TrueAsync(async () => (await ns.ExecOkAsync("curl", "-sf", "http://127.0.0.1:9253/metrics"))
                 .Contains("nodedns_upstream_healthy{zone=\"acme.test.\",to=\"127.0.0.53:53\"} 1", StringComparison.Ordinal));
             Assert.Contains("configuration reloaded", daemon.Output, StringComparison.Ordinal);
         }
@@ -123,16 +123,6 @@ public sealed partial class DropInTests
         ToolResult result = await NodeDnsProcess.RunToExitAsync(args);
         Assert.Equal(2, result.ExitCode);
         Assert.Contains(expected, result.Error, StringComparison.Ordinal);
-    }
-
-    private static async Task WaitForAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in 10 s");
-            await Task.Delay(200);
-        }
     }
 
     [GeneratedRegex(@"  Corefile: \|\n((?:    .*\n|\n)+?)---")]

@@ -79,7 +79,7 @@ public sealed class NodeIntegrationTests
             await ns.WriteResolvConfAsync($"nameserver {LocalIp}\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5 timeout:2 attempts:1\n");
             await using NodeDnsProcess daemon = await NodeDnsProcess.StartInAsync(ns, "--local-ip", LocalIp, "--setup-interface", "--setup-iptables",
                 "--sync-interval", "1s", "--upstream", nsd.EndPoint.ToString(), "--metrics", "127.0.0.1:9253", "--lameduck", "0s");
-            await WaitForAsync(() => daemon.Output.Contains("node network ready", StringComparison.Ordinal));
+            await Eventually.TrueAsync(() => daemon.Output.Contains("node network ready", StringComparison.Ordinal));
 
             string dig = await ns.ExecOkAsync("dig", $"@{LocalIp}", "kubernetes.default.svc.cluster.local", "+short", "+tries=1", "+time=3");
             Assert.Equal("10.96.0.1", dig.Trim());
@@ -89,7 +89,7 @@ public sealed class NodeIntegrationTests
 
             await ns.ExecOkAsync("iptables", "-t", "raw", "-F");
             await ns.ExecOkAsync("iptables", "-F");
-            await WaitForAsync(() => daemon.Output.Contains("node network repaired", StringComparison.Ordinal));
+            await Eventually.TrueAsync(() => daemon.Output.Contains("node network repaired", StringComparison.Ordinal));
             Assert.Equal(12, Count(await ns.ExecOkAsync("iptables-save"), "NodeDns:"));
 
             daemon.Signal(15);
@@ -104,13 +104,4 @@ public sealed class NodeIntegrationTests
         }
     }
 
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in 10 s");
-            await Task.Delay(100);
-        }
-    }
 }

@@ -123,13 +123,13 @@ public sealed class ObservabilityTests
         {
             await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--config", config);
             await File.WriteAllTextAsync(config, """{ "upstream": ["not-an-address"] }""");
-            await WaitForAsync(async () => MetricsText.Value(await daemon.ScrapeAsync(), "coredns_reload_failed_total") >= 1);
+            await Eventually.TrueAsync(async () => MetricsText.Value(await daemon.ScrapeAsync(), "coredns_reload_failed_total") >= 1);
             IDnsQueryResponse kept = await daemon.Client().QueryAsync("kept.example", QueryType.A);
             Assert.Equal(IPAddress.Parse("192.0.2.1"), Assert.Single(kept.Answers.ARecords()).Address);
             Assert.Contains("not reloaded", daemon.Output, StringComparison.Ordinal);
 
             await File.WriteAllTextAsync(config, $$"""{ "upstream": ["{{second.EndPoint}}"] }""");
-            await WaitForAsync(async () => MetricsText.Value(await daemon.ScrapeAsync(), "nodedns_reloads_total", "result=success") >= 1);
+            await Eventually.TrueAsync(async () => MetricsText.Value(await daemon.ScrapeAsync(), "nodedns_reloads_total", "result=success") >= 1);
             IDnsQueryResponse changed = await daemon.Client().QueryAsync("changed.example", QueryType.A);
             Assert.Equal(IPAddress.Parse("192.0.2.2"), Assert.Single(changed.Answers.ARecords()).Address);
         }
@@ -182,13 +182,4 @@ public sealed class ObservabilityTests
         }
     }
 
-    private static async Task WaitForAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in 10 s");
-            await Task.Delay(200);
-        }
-    }
 }
