@@ -187,3 +187,76 @@ public class DnsCacheReconfigureTests
         Assert.True(cache.TryGetFresh([.. Wire.Name("m19.example"), 0, 1, 0, 1, 0], time.GetTimestamp(), out _));
     }
 }
+
+public class CacheSnapshotTests
+{
+    private static byte[] Key(string name) => [.. Wire.Name(name), 0, 1, 0, 1, 0];
+
+    private static ResponseTemplate Template(string name, uint ttl)
+    {
+        byte[] message = new Wire().Header(1, 0x8180, 1, 1, 0, 0).Question(name).Record(name, 1, ttl, [192, 0, 2, 9]).ToArray();
+        Assert.True(ResponseReader.TryRead(message, out DnsResponseMessage response));
+        return ResponseClassifier.Classify(response, Wire.Name(name), TtlPolicy.Default)!.Template;
+    }
+
+    [Fact]
+    public void A_saved_cache_loads_with_elapsed_time_counted_and_expired_entries_dropped()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var source = new DnsCache(new CacheOptions(), time);
+        source.Insert(Key("long.example"), Template("long.example", 600), EntryKind.Positive, 600);
+        source.Insert(Key("short.example"), Template("short.example", 20), EntryKind.Positive, 20);
+        source.Insert(Key("neg.example"), Template("neg.example", 300), EntryKind.Negative, 300);
+        var saved = DateTimeOffset.UnixEpoch.AddDays(20000);
+        using var stream = new MemoryStream();
+        CacheSnapshot.Save(source, stream, saved);
+
+        var target = new DnsCache(new CacheOptions(), time);
+        stream.Position = 0;
+        Assert.Equal(2, CacheSnapshot.Load(target, stream, saved.AddSeconds(30), _ => null, out string? problem));
+        Assert.Null(problem);
+        Assert.True(target.TryGetFresh(Key("long.example"), time.GetTimestamp(), out CacheEntry entry));
+        Assert.Equal(570u, entry.Ttl);
+        Assert.Equal(1, target.NegativeCount);
+        Assert.False(target.TryGetFresh(Key("short.example"), time.GetTimestamp(), out _));
+
+        byte[] query = Wire.Query("LONG.example", id: 77);
+        QueryParser.Parse(query, new byte[QueryParser.MaxKeyLength], out QueryInfo info);
+        byte[] response = new byte[512];
+        int length = entry.Template.Write(query, info, 0, 512, response);
+        Assert.True(ResponseReader.TryRead(response.AsSpan(0, length), out DnsResponseMessage served));
+        Assert.Equal(570u, served.Records[0].Ttl);
+        Assert.Equal([192, 0, 2, 9], served.Records[0].Data);
+    }
+
+    [Theory]
+    [InlineData(0)] // empty file
+    [InlineData(5)] // cut in the magic
+    [InlineData(40)] // cut inside an entry
+    public void A_truncated_or_foreign_snapshot_is_rejected_whole(int keep)
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var source = new DnsCache(new CacheOptions(), time);
+        source.Insert(Key("a.example"), Template("a.example", 600), EntryKind.Positive, 600);
+        using var full = new MemoryStream();
+        CacheSnapshot.Save(source, full, DateTimeOffset.UnixEpoch);
+
+        var target = new DnsCache(new CacheOptions(), time);
+        Assert.Equal(0, CacheSnapshot.Load(target, new MemoryStream(full.ToArray()[..keep]), DateTimeOffset.UnixEpoch, _ => null, out string? problem));
+        Assert.NotNull(problem);
+        Assert.Equal(0, target.PositiveCount);
+    }
+
+    [Fact]
+    public void A_snapshot_whose_answer_does_not_match_its_key_is_rejected()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var source = new DnsCache(new CacheOptions(), time);
+        source.Insert(Key("victim.example"), Template("other.example", 600), EntryKind.Positive, 600); // a poisoned pairing
+        using var stream = new MemoryStream();
+        CacheSnapshot.Save(source, stream, DateTimeOffset.UnixEpoch);
+        stream.Position = 0;
+        Assert.Equal(0, CacheSnapshot.Load(new DnsCache(new CacheOptions(), time), stream, DateTimeOffset.UnixEpoch, _ => null, out string? problem));
+        Assert.Contains("malformed", problem, StringComparison.Ordinal);
+    }
+}

@@ -98,6 +98,15 @@ public sealed class DnsCache
         return entry;
     }
 
+    /// <summary>A copy of the current entries, for a snapshot.</summary>
+    public IReadOnlyList<CacheEntry> Entries()
+    {
+        lock (_writeLock)
+        {
+            return [.. _ring];
+        }
+    }
+
     /// <summary>Applies new limits (a reload): entries are kept, and evicted as needed to fit the new caps and budget.</summary>
     public void Reconfigure(CacheOptions options)
     {

@@ -41,6 +41,7 @@ public sealed record DaemonSettings
 
     public IReadOnlyList<IPEndPoint> ExtraHttp { get; init; } = [];
     public string? PidFile { get; init; }
+    public string? SnapshotFile { get; init; }
 
     /// <summary>The config file the settings were read from, if any.</summary>
     public string? ConfigFile { get; init; }

@@ -52,6 +52,8 @@ public static class OptionCatalog
     public static readonly OptionSpec HttpListen = new("http-listen", "httpListen",
         "further IP:PORT addresses serving /metrics, /health and /ready (repeatable)", Repeatable: true);
     public static readonly OptionSpec PidFile = new("pidfile", "pidfile", "write the process ID to this file once the listeners are bound");
+    public static readonly OptionSpec Snapshot = new("snapshot", "snapshot",
+        "cache snapshot file: loaded at start (warm restart), written atomically on graceful exit");
     public static readonly OptionSpec ZoneTtl = new("zone-ttl", "zoneTtl",
         "ZONE=MIN:MAX[:NEGATIVE_MAX] TTL bounds in seconds for one zone and its subzones (repeatable)", Repeatable: true);
     public static readonly OptionSpec UdpSockets = new("udp-sockets", "udpSockets", "SO_REUSEPORT sockets (one thread each) per UDP address (default: CPU count)");
@@ -63,6 +65,6 @@ public static class OptionCatalog
             Config, Listen, Upstream, Metrics, CacheSize, NegativeCacheSize, CacheMemory, Policy, MinTtl, MaxTtl, NegativeMaxTtl, ZoneTtl,
             ServeStale, ServeStalePreferPositive, FailureMaxTtl, PrefetchHits, PrefetchWindow, PrefetchPercent, MaxFails, HealthCheck,
             MaxInFlight, MaxWaiters, Lameduck, ReadyUpstream, LocalIp, DnsPort, SetupInterface, SetupIptables, Firewall, Interface, HealthPort,
-            SkipTeardown, SyncInterval, HttpListen, PidFile, UdpSockets, LogFormat, LogLevel,
+            SkipTeardown, SyncInterval, HttpListen, PidFile, Snapshot, UdpSockets, LogFormat, LogLevel,
         ];
 }

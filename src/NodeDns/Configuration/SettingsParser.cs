@@ -80,6 +80,7 @@ public static class SettingsParser
                 ? [.. http.Values.Select(v => ParseEndPoint(v, null, http.Source)).Distinct()]
                 : [],
             PidFile = raw.TryGetValue(OptionCatalog.PidFile, out RawValue? pid) ? pid.Values[^1] : null,
+            SnapshotFile = raw.TryGetValue(OptionCatalog.Snapshot, out RawValue? snapshot) ? snapshot.Values[^1] : null,
             NodeNetwork = node,
             SetupInterface = node is not null && Switch(raw, OptionCatalog.SetupInterface),
             SetupFirewall = node is not null && Switch(raw, OptionCatalog.SetupIptables),

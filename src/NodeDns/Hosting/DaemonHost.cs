@@ -50,10 +50,12 @@ public static class DaemonHost
             sp.GetRequiredService<ILogger<ConfigReloader>>()));
         services.AddSingleton<DnsService>();
 
-        // Hosted services stop in reverse order: DNS first (after its lameduck), then the node network is torn down,
-        // the HTTP endpoint last, so that /ready keeps answering 503 and /metrics stays scrapable while DNS drains.
+        // Hosted services start in this order and stop in reverse: the snapshot is loaded before DNS is served and
+        // written after it stopped (after its lameduck); then the node network is torn down; the HTTP endpoint goes
+        // last, so that /ready keeps answering 503 and /metrics stays scrapable while DNS drains.
         services.AddHostedService<OperationsService>();
         services.AddHostedService<NodeNetworkService>();
+        services.AddHostedService<SnapshotService>();
         services.AddHostedService(sp => sp.GetRequiredService<DnsService>());
         services.AddHostedService<CacheSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<ConfigReloader>());

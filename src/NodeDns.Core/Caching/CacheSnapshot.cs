@@ -1,0 +1,130 @@
+using System.Buffers.Binary;
+using NodeDns.Forwarding;
+using NodeDns.Protocol;
+
+namespace NodeDns.Caching;
+
+/// <summary>
+/// Saves the cache's live answers to a file and loads them back on start (a warm restart). Each entry keeps its key,
+/// kind, the seconds it had left, and its response template in wire form; on load the time since the save counts
+/// against those seconds and every template is read back through the strict response reader, so a corrupt or
+/// foreign file is rejected whole, never half-loaded.
+/// </summary>
+public static class CacheSnapshot
+{
+    private static readonly byte[] Magic = "NODEDNS-SNAPSHOT"u8.ToArray();
+    private const ushort Version = 1;
+    private const int MaxEntries = 10_000_000;
+
+    public static void Save(DnsCache cache, Stream stream, DateTimeOffset now)
+    {
+        long timestamp = cache.Time.GetTimestamp();
+        var writer = new BinaryWriter(stream);
+        IReadOnlyList<CacheEntry> entries = [.. cache.Entries().Where(e => e.IsData && !e.IsExpired(timestamp))];
+        writer.Write(Magic);
+        writer.Write(Version);
+        writer.Write(now.ToUnixTimeMilliseconds());
+        writer.Write(entries.Count);
+        foreach (CacheEntry entry in entries)
+        {
+            uint remaining = (uint)Math.Ceiling((entry.ExpiresAt - timestamp) / (double)cache.Time.TimestampFrequency);
+            byte[] wire = entry.Template.Wire.ToArray();
+            DnsHeader.SetFlags(wire, (ushort)(DnsHeader.QrBit | entry.Template.Flags));
+            writer.Write((byte)entry.Kind);
+            writer.Write(remaining);
+            writer.Write((ushort)entry.Key.Length);
+            writer.Write(entry.Key);
+            writer.Write(wire.Length);
+            writer.Write(wire);
+        }
+
+        writer.Flush();
+    }
+
+    /// <summary>Loads a snapshot written by <see cref="Save"/>.</summary>
+    /// <param name="route">Finds the zone route of a name (for per-zone metrics), or null.</param>
+    /// <returns>Entries loaded; 0 with <paramref name="problem"/> set when the file was rejected.</returns>
+    public static int Load(DnsCache cache, Stream stream, DateTimeOffset now, Func<byte[], ZoneRoute?> route, out string? problem)
+    {
+        var loaded = new List<(byte[] Key, ResponseTemplate Template, EntryKind Kind, uint Ttl)>();
+        try
+        {
+            var reader = new BinaryReader(stream);
+            if (!reader.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic) || reader.ReadUInt16() != Version)
+            {
+                problem = "not a NodeDns cache snapshot of this version";
+                return 0;
+            }
+
+            long elapsedSeconds = Math.Max(0, (now.ToUnixTimeMilliseconds() - reader.ReadInt64()) / 1000);
+            int count = reader.ReadInt32();
+            if (count is < 0 or > MaxEntries)
+            {
+                problem = $"implausible entry count {count}";
+                return 0;
+            }
+
+            for (int i = 0; i < count; i++)
+            {
+                var kind = (EntryKind)reader.ReadByte();
+                uint remaining = reader.ReadUInt32();
+                byte[] key = reader.ReadBytes(reader.ReadUInt16());
+                int wireLength = reader.ReadInt32();
+                if (wireLength is < DnsLimits.HeaderLength or > DnsLimits.MaxMessageLength)
+                {
+                    problem = $"entry {i}: bad length {wireLength}";
+                    return 0;
+                }
+
+                byte[] wire = reader.ReadBytes(wireLength);
+                uint left = remaining > elapsedSeconds ? (uint)(remaining - elapsedSeconds) : 0;
+                if (kind is not (EntryKind.Positive or EntryKind.Negative) || wire.Length != wireLength
+                    || !TryRebuild(key, wire, out ResponseTemplate? template, Math.Max(left, 1)))
+                {
+                    problem = $"entry {i} is malformed";
+                    return 0;
+                }
+
+                if (left > 0)
+                {
+                    loaded.Add((key, template!, kind, left));
+                }
+            }
+        }
+        catch (EndOfStreamException)
+        {
+            problem = "the file ends early";
+            return 0;
+        }
+
+        foreach ((byte[] key, ResponseTemplate template, EntryKind kind, uint ttl) in loaded)
+        {
+            cache.Insert(key, template, kind, ttl, route: route(key));
+        }
+
+        problem = null;
+        return loaded.Count;
+    }
+
+    /// <summary>Reads the stored answer back strictly and checks that it answers exactly the question of its key.</summary>
+    private static bool TryRebuild(byte[] key, byte[] wire, out ResponseTemplate? template, uint ttlCap)
+    {
+        template = null;
+        if (key.Length < 6 || !ResponseReader.TryRead(wire, out DnsResponseMessage message))
+        {
+            return false;
+        }
+
+        int nameLength = key.Length - 5;
+        if (!DnsName.EqualsIgnoreCase(message.QuestionName, key.AsSpan(0, nameLength))
+            || message.QuestionType != BinaryPrimitives.ReadUInt16BigEndian(key.AsSpan(nameLength))
+            || message.QuestionClass != BinaryPrimitives.ReadUInt16BigEndian(key.AsSpan(nameLength + 2)))
+        {
+            return false;
+        }
+
+        template = ResponseTemplateBuilder.Build(key.AsSpan(0, nameLength), message.QuestionType, message.QuestionClass, message.Rcode,
+            (message.Flags & DnsHeader.AdBit) != 0, message.Records, ttlCap);
+        return template is not null;
+    }
+}
