@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using NodeDns.Daemon.Cli;
 using NodeDns.Daemon.Compatibility;
 using NodeDns.Daemon.Configuration;
+using NodeDns.Daemon.Handoff;
 using NodeDns.Daemon.Hosting;
 
 namespace NodeDns.Daemon;
@@ -67,10 +68,35 @@ public static class Program
 
     private static async Task<int> ServeAsync(DaemonSettings settings, Func<DaemonSettings> load)
     {
+        Takeover? takeover = null;
+        if (settings.HandoffSocket is { } handoffPath)
+        {
+            try
+            {
+                takeover = HandoffClient.TryTakeOver(handoffPath);
+            }
+            catch (Exception e) when (e is IOException or SocketException or InvalidDataException or TimeoutException or FormatException)
+            {
+                await Console.Error.WriteLineAsync($"nodedns: taking over through {handoffPath} failed ({e.Message}); binding afresh").ConfigureAwait(false);
+            }
+        }
+
+        InstanceLock? instanceLock = null;
+        if (settings.LockFile is { } lockPath)
+        {
+            instanceLock = InstanceLock.TryAcquire(lockPath, out string holder);
+            if (instanceLock is null && takeover is null)
+            {
+                await Console.Error.WriteLineAsync($"nodedns: another NodeDns instance (pid {holder}) holds {lockPath}; "
+                    + "to replace it without downtime, start the new one with the same --handoff-socket").ConfigureAwait(false);
+                return ExitRuntimeFailure;
+            }
+        }
+
         BoundListeners listeners;
         try
         {
-            listeners = BoundListeners.Bind(settings);
+            listeners = BoundListeners.Bind(settings, takeover);
         }
         catch (ListenerBindException e)
         {
@@ -93,7 +119,7 @@ public static class Program
             }
         }
 
-        return await DaemonHost.RunAsync(settings, listeners, load).ConfigureAwait(false);
+        return await DaemonHost.RunAsync(settings, listeners, load, takeover, instanceLock).ConfigureAwait(false);
     }
 
     private static Dictionary<string, string?> Environment() =>

@@ -20,6 +20,12 @@ public sealed class TcpDnsListener : IDisposable
 
     public IPEndPoint EndPoint { get; }
 
+    /// <summary>The listening socket (shared with a successor in a hand-off).</summary>
+    public Socket ListeningSocket => _socket;
+
+    /// <summary>Serves on a listening socket another instance bound (received in a hand-off).</summary>
+    public static TcpDnsListener Adopt(Socket socket, TcpListenerOptions options) => new(socket, options);
+
     /// <exception cref="SocketException">The address cannot be bound.</exception>
     public static TcpDnsListener Bind(IPEndPoint endPoint, TcpListenerOptions options)
     {

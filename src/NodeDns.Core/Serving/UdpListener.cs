@@ -15,6 +15,11 @@ public sealed class UdpListener : IDisposable
     private readonly List<Thread> _threads = [];
     private readonly CancellationTokenSource _stopping = new();
 
+    /// <summary>How often an idle receive thread wakes to see whether it should stop (without closing the socket).</summary>
+    private static readonly TimeSpan ReceivePollInterval = TimeSpan.FromMilliseconds(250);
+
+    private volatile bool _receiving = true;
+
     private UdpListener(IPEndPoint endPoint, Socket[] sockets)
     {
         EndPoint = endPoint;
@@ -22,6 +27,20 @@ public sealed class UdpListener : IDisposable
     }
 
     public IPEndPoint EndPoint { get; }
+
+    /// <summary>The bound sockets (shared with a successor in a hand-off).</summary>
+    public IReadOnlyList<Socket> Sockets => _sockets;
+
+    /// <summary>Serves on sockets another instance bound (received in a hand-off).</summary>
+    public static UdpListener Adopt(IPEndPoint endPoint, Socket[] sockets)
+    {
+        foreach (Socket socket in sockets)
+        {
+            socket.ReceiveTimeout = (int)ReceivePollInterval.TotalMilliseconds;
+        }
+
+        return new UdpListener(endPoint, sockets);
+    }
 
     /// <exception cref="SocketException">The address cannot be bound.</exception>
     public static UdpListener Bind(IPEndPoint endPoint, int socketCount)
@@ -33,6 +52,7 @@ public sealed class UdpListener : IDisposable
             {
                 Socket socket = ListenerSockets.Bind(endPoint, SocketType.Dgram);
                 socket.ReceiveBufferSize = 4 << 20;
+                socket.ReceiveTimeout = (int)ReceivePollInterval.TotalMilliseconds;
                 sockets.Add(socket);
                 if (endPoint.Port == 0)
                 {
@@ -70,7 +90,7 @@ public sealed class UdpListener : IDisposable
         byte[] response = GC.AllocateArray<byte>(DnsLimits.MaxMessageLength, pinned: true);
         byte[] key = new byte[QueryParser.MaxKeyLength];
         var client = new SocketAddress(socket.AddressFamily);
-        while (!_stopping.IsCancellationRequested)
+        while (_receiving && !_stopping.IsCancellationRequested)
         {
             int received;
             try
@@ -79,7 +99,7 @@ public sealed class UdpListener : IDisposable
             }
             catch (SocketException) when (!_stopping.IsCancellationRequested)
             {
-                continue; // e.g. ICMP errors from an earlier send, or an oversized datagram
+                continue; // the idle poll interval, ICMP errors from an earlier send, or an oversized datagram
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
@@ -144,6 +164,19 @@ public sealed class UdpListener : IDisposable
         var copy = new SocketAddress(address.Family, address.Size);
         address.Buffer.Span.CopyTo(copy.Buffer.Span);
         return copy;
+    }
+
+    /// <summary>
+    /// Stops reading without closing the sockets, so that nothing queued on them is lost while a successor that shares
+    /// them keeps reading; answers to queries already read still go out.
+    /// </summary>
+    public void StopReceiving()
+    {
+        _receiving = false;
+        foreach (Thread thread in _threads)
+        {
+            thread.Join(ReceivePollInterval * 4);
+        }
     }
 
     public void Dispose()

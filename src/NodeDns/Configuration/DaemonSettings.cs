@@ -42,6 +42,8 @@ public sealed record DaemonSettings
     public IReadOnlyList<IPEndPoint> ExtraHttp { get; init; } = [];
     public string? PidFile { get; init; }
     public string? SnapshotFile { get; init; }
+    public string? HandoffSocket { get; init; }
+    public string? LockFile { get; init; }
 
     /// <summary>The config file the settings were read from, if any.</summary>
     public string? ConfigFile { get; init; }

@@ -54,6 +54,10 @@ public static class OptionCatalog
     public static readonly OptionSpec PidFile = new("pidfile", "pidfile", "write the process ID to this file once the listeners are bound");
     public static readonly OptionSpec Snapshot = new("snapshot", "snapshot",
         "cache snapshot file: loaded at start (warm restart), written atomically on graceful exit");
+    public static readonly OptionSpec HandoffSocket = new("handoff-socket", "handoffSocket",
+        "Unix socket for zero-downtime replacement: a new instance takes the sockets and cache of the one listening here");
+    public static readonly OptionSpec LockFile = new("lock-file", "lockFile",
+        "refuse to start while another instance holds this lock, unless taking over through --handoff-socket");
     public static readonly OptionSpec ZoneTtl = new("zone-ttl", "zoneTtl",
         "ZONE=MIN:MAX[:NEGATIVE_MAX] TTL bounds in seconds for one zone and its subzones (repeatable)", Repeatable: true);
     public static readonly OptionSpec UdpSockets = new("udp-sockets", "udpSockets", "SO_REUSEPORT sockets (one thread each) per UDP address (default: CPU count)");
@@ -65,6 +69,6 @@ public static class OptionCatalog
             Config, Listen, Upstream, Metrics, CacheSize, NegativeCacheSize, CacheMemory, Policy, MinTtl, MaxTtl, NegativeMaxTtl, ZoneTtl,
             ServeStale, ServeStalePreferPositive, FailureMaxTtl, PrefetchHits, PrefetchWindow, PrefetchPercent, MaxFails, HealthCheck,
             MaxInFlight, MaxWaiters, Lameduck, ReadyUpstream, LocalIp, DnsPort, SetupInterface, SetupIptables, Firewall, Interface, HealthPort,
-            SkipTeardown, SyncInterval, HttpListen, PidFile, Snapshot, UdpSockets, LogFormat, LogLevel,
+            SkipTeardown, SyncInterval, HttpListen, PidFile, Snapshot, HandoffSocket, LockFile, UdpSockets, LogFormat, LogLevel,
         ];
 }

@@ -81,6 +81,8 @@ public static class SettingsParser
                 : [],
             PidFile = raw.TryGetValue(OptionCatalog.PidFile, out RawValue? pid) ? pid.Values[^1] : null,
             SnapshotFile = raw.TryGetValue(OptionCatalog.Snapshot, out RawValue? snapshot) ? snapshot.Values[^1] : null,
+            HandoffSocket = raw.TryGetValue(OptionCatalog.HandoffSocket, out RawValue? handoff) ? handoff.Values[^1] : null,
+            LockFile = raw.TryGetValue(OptionCatalog.LockFile, out RawValue? lockFile) ? lockFile.Values[^1] : null,
             NodeNetwork = node,
             SetupInterface = node is not null && Switch(raw, OptionCatalog.SetupInterface),
             SetupFirewall = node is not null && Switch(raw, OptionCatalog.SetupIptables),

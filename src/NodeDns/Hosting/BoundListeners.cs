@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using NodeDns.Daemon.Configuration;
+using NodeDns.Daemon.Handoff;
 using NodeDns.Daemon.Operations;
 using NodeDns.Serving;
 
@@ -30,7 +31,8 @@ public sealed class BoundListeners : IDisposable
     /// <summary>The metrics address first, then any --http-listen addresses.</summary>
     public IReadOnlyList<HttpEndpoint> Http { get; }
 
-    public static BoundListeners Bind(DaemonSettings settings)
+    /// <param name="takeover">Sockets received from the instance being replaced; used where the address matches.</param>
+    public static BoundListeners Bind(DaemonSettings settings, Takeover? takeover = null)
     {
         var udp = new List<UdpListener>();
         var tcp = new List<TcpDnsListener>();
@@ -39,14 +41,21 @@ public sealed class BoundListeners : IDisposable
         {
             foreach (IPEndPoint endPoint in settings.Listen)
             {
-                udp.Add(Attempt($"udp {endPoint}", () => UdpListener.Bind(endPoint, settings.UdpSockets)));
-                tcp.Add(Attempt($"tcp {endPoint}", () => TcpDnsListener.Bind(endPoint, new TcpListenerOptions())));
+                Socket[] sharedUdp = takeover?.Claim(SharedSocket.Udp, endPoint) ?? [];
+                udp.Add(sharedUdp.Length > 0
+                    ? UdpListener.Adopt(endPoint, sharedUdp)
+                    : Attempt($"udp {endPoint}", () => UdpListener.Bind(endPoint, settings.UdpSockets)));
+                Socket[] sharedTcp = takeover?.Claim(SharedSocket.Tcp, endPoint) ?? [];
+                tcp.Add(sharedTcp.Length > 0
+                    ? TcpDnsListener.Adopt(sharedTcp[0], new TcpListenerOptions())
+                    : Attempt($"tcp {endPoint}", () => TcpDnsListener.Bind(endPoint, new TcpListenerOptions())));
             }
 
             IEnumerable<IPEndPoint> httpAddresses = settings.Metrics is { } metrics ? [metrics, .. settings.ExtraHttp] : settings.ExtraHttp;
             foreach (IPEndPoint endPoint in httpAddresses.Distinct())
             {
-                http.Add(Attempt($"http tcp {endPoint}", () => HttpEndpoint.Bind(endPoint)));
+                Socket[] sharedHttp = takeover?.Claim(SharedSocket.Http, endPoint) ?? [];
+                http.Add(sharedHttp.Length > 0 ? HttpEndpoint.Adopt(sharedHttp[0]) : Attempt($"http tcp {endPoint}", () => HttpEndpoint.Bind(endPoint)));
             }
         }
         catch
@@ -69,6 +78,21 @@ public sealed class BoundListeners : IDisposable
         catch (SocketException e)
         {
             throw new ListenerBindException(what, e);
+        }
+    }
+
+    /// <summary>Every socket with what it serves, for handing them to a successor.</summary>
+    public IEnumerable<(string Kind, IPEndPoint EndPoint, Socket Socket)> AllSockets() =>
+        Udp.SelectMany(l => l.Sockets.Select(s => (SharedSocket.Udp, l.EndPoint, s)))
+            .Concat(Tcp.Select(l => (SharedSocket.Tcp, l.EndPoint, l.ListeningSocket)))
+            .Concat(Http.Select(h => (SharedSocket.Http, h.EndPoint, h.ListeningSocket)));
+
+    /// <summary>Stops reading UDP without closing the sockets (a successor shares them).</summary>
+    public void StopReceiving()
+    {
+        foreach (UdpListener listener in Udp)
+        {
+            listener.StopReceiving();
         }
     }
 

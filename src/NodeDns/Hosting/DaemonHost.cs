@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NodeDns.Caching;
 using NodeDns.Daemon.Configuration;
+using NodeDns.Daemon.Handoff;
 using NodeDns.Daemon.Operations;
 using NodeDns.Forwarding;
 using NodeDns.Serving;
@@ -13,7 +14,10 @@ namespace NodeDns.Daemon.Hosting;
 public static class DaemonHost
 {
     /// <param name="load">Reads and validates the configuration again (for reloads).</param>
-    public static async Task<int> RunAsync(DaemonSettings settings, BoundListeners listeners, Func<DaemonSettings> load)
+    /// <param name="takeover">What was received from the instance this one replaces, if any.</param>
+    /// <param name="instanceLock">The --lock-file, when acquired before start.</param>
+    public static async Task<int> RunAsync(DaemonSettings settings, BoundListeners listeners, Func<DaemonSettings> load, Takeover? takeover,
+        InstanceLock? instanceLock)
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -27,6 +31,7 @@ public static class DaemonHost
         IServiceCollection services = builder.Services;
         services.AddSingleton(logLevel);
         services.AddSingleton(listeners);
+        services.AddSingleton(new HandoffState(takeover));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new ServingState(settings));
         services.AddSingleton<DnsMetrics>();
@@ -57,6 +62,9 @@ public static class DaemonHost
         services.AddHostedService<NodeNetworkService>();
         services.AddHostedService<SnapshotService>();
         services.AddHostedService(sp => sp.GetRequiredService<DnsService>());
+        services.AddHostedService<HandoffService>();
+        services.AddHostedService(sp => new InstanceLockService(sp.GetRequiredService<ServingState>(), instanceLock,
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<InstanceLockService>>()));
         services.AddHostedService<CacheSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<ConfigReloader>());
 

@@ -28,7 +28,10 @@ public sealed partial class DnsService(
         lifetime.ApplicationStopping.Register(() =>
         {
             state.Draining = true;
-            LogDraining(settings.Lameduck.TotalSeconds);
+            if (!state.SuccessorServing)
+            {
+                LogDraining(settings.Lameduck.TotalSeconds);
+            }
         });
         for (int i = 0; i < listeners.Udp.Count; i++)
         {
@@ -51,7 +54,19 @@ public sealed partial class DnsService(
     {
         try
         {
-            await Task.Delay(state.Settings.Lameduck, time, cancellationToken).ConfigureAwait(false);
+            if (state.SuccessorServing)
+            {
+                // The successor reads the same sockets: stop reading, answer what we already read, then let go.
+                listeners.StopReceiving();
+                for (int i = 0; i < 50 && pipeline.InFlight > 0; i++)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(100), time, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                await Task.Delay(state.Settings.Lameduck, time, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException)
         {

@@ -58,9 +58,9 @@ public sealed partial class NodeNetworkService(ServingState state, DnsMetrics me
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        if (_network is null || state.Settings.SkipTeardown)
+        if (_network is null || state.Settings.SkipTeardown || state.SuccessorServing)
         {
-            return;
+            return; // a successor that took over our sockets also keeps the interface and rules
         }
 
         foreach (NetworkSetupException error in _network.Teardown())

@@ -18,6 +18,12 @@ public sealed class ServingState(DaemonSettings settings)
     /// <summary>Set from SIGTERM on: /ready answers 503 while DNS is still answered (lameduck).</summary>
     public volatile bool Draining;
 
+    /// <summary>
+    /// Set when a successor took over our sockets and serves on them: on exit we stop reading without a lameduck,
+    /// and leave the node network, the snapshot file and the sockets themselves to the successor.
+    /// </summary>
+    public volatile bool SuccessorServing;
+
     public void Apply(DaemonSettings settings)
     {
         _router = RouteTable.Build(settings);

@@ -9,10 +9,18 @@ namespace NodeDns.Daemon.Hosting;
 /// file, flush, rename) after the listeners have closed on a graceful exit. A missing, corrupt or foreign snapshot
 /// is logged and ignored.
 /// </summary>
-public sealed partial class SnapshotService(DnsCache cache, ServingState state, TimeProvider time, ILogger<SnapshotService> logger) : IHostedService
+public sealed partial class SnapshotService(DnsCache cache, ServingState state, HandoffState handoff, TimeProvider time, ILogger<SnapshotService> logger)
+    : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        if (handoff.Takeover is { } takeover)
+        {
+            int taken = CacheSnapshot.Load(cache, new MemoryStream(takeover.Snapshot), time.GetUtcNow(), Route, out string? problem);
+            LogTakenOver(taken, problem ?? "ok");
+            return Task.CompletedTask;
+        }
+
         if (state.Settings.SnapshotFile is not { } path || !File.Exists(path))
         {
             return Task.CompletedTask;
@@ -21,7 +29,7 @@ public sealed partial class SnapshotService(DnsCache cache, ServingState state, 
         try
         {
             using FileStream stream = File.OpenRead(path);
-            int loaded = CacheSnapshot.Load(cache, stream, time.GetUtcNow(), key => state.Router.Route(key.AsSpan(0, key.Length - 5)), out string? problem);
+            int loaded = CacheSnapshot.Load(cache, stream, time.GetUtcNow(), Route, out string? problem);
             if (problem is null)
             {
                 LogLoaded(loaded, path);
@@ -41,7 +49,7 @@ public sealed partial class SnapshotService(DnsCache cache, ServingState state, 
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        if (state.Settings.SnapshotFile is not { } path)
+        if (state.Settings.SnapshotFile is not { } path || state.SuccessorServing)
         {
             return Task.CompletedTask;
         }
@@ -66,6 +74,11 @@ public sealed partial class SnapshotService(DnsCache cache, ServingState state, 
 
         return Task.CompletedTask;
     }
+
+    private Forwarding.ZoneRoute Route(byte[] key) => state.Router.Route(key.AsSpan(0, key.Length - 5));
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "hand-off: took over {Entries} cache entries from the previous instance ({Problem})")]
+    private partial void LogTakenOver(int entries, string problem);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "warm start: loaded {Entries} cache entries from {Path}")]
     private partial void LogLoaded(int entries, string path);

@@ -33,6 +33,12 @@ public sealed class HttpEndpoint : IDisposable
 
     public IPEndPoint EndPoint { get; }
 
+    /// <summary>The listening socket (shared with a successor in a hand-off).</summary>
+    public Socket ListeningSocket => _socket;
+
+    /// <summary>Serves on a listening socket another instance bound (received in a hand-off).</summary>
+    public static HttpEndpoint Adopt(Socket socket) => new(socket);
+
     public static HttpEndpoint Bind(IPEndPoint endPoint)
     {
         Socket socket = ListenerSockets.Bind(endPoint, SocketType.Stream);
