@@ -8,7 +8,7 @@ using NodeDns.EndToEnd.Support;
 namespace NodeDns.EndToEnd;
 
 /// <summary>Zero-downtime replacement: instance B takes over A's sockets and cache under steady load.</summary>
-public sealed class HandoffTests
+public sealed class HandoffTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
     public async Task Replacing_an_instance_under_load_loses_no_query_and_delays_none_beyond_a_second()
@@ -33,6 +33,7 @@ public sealed class HandoffTests
             Assert.Equal(0, first.ExitCode);
 
             LoadResult result = await running;
+            output.WriteLine($"hand-off under load: {result.Sent} queries, {result.Lost} lost, slowest answer {result.Slowest.TotalMilliseconds:F1} ms");
             Assert.True(result.Sent >= 15_000, $"only {result.Sent} queries sent");
             Assert.True(result.Lost == 0, $"{result.Lost} of {result.Sent} queries lost");
             Assert.True(result.Slowest < TimeSpan.FromSeconds(1), $"slowest answer took {result.Slowest}");

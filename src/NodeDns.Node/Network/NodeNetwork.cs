@@ -10,6 +10,9 @@ public sealed record NodeNetworkOptions
     public FirewallBackend Firewall { get; init; } = FirewallBackend.Iptables;
     public int DnsPort { get; init; } = 53;
     public int HealthPort { get; init; } = 8080;
+
+    /// <summary>Make the PREROUTING NOTRACK rules depend on a live NodeDns socket (see <see cref="ConntrackRule.RequireSocket"/>).</summary>
+    public bool FailOpen { get; init; }
 }
 
 /// <summary>What one sync pass found and did.</summary>
@@ -33,7 +36,7 @@ public sealed class NodeNetwork
             FirewallBackend.Nftables => new NftablesFirewall(commands),
             _ => null,
         };
-        _rules = [.. options.LocalIps.SelectMany(ip => ConntrackRule.For(ip, options.DnsPort, options.HealthPort))];
+        _rules = [.. options.LocalIps.SelectMany(ip => ConntrackRule.For(ip, options.DnsPort, options.HealthPort, options.FailOpen))];
     }
 
     public IReadOnlyList<ConntrackRule> Rules => _rules;

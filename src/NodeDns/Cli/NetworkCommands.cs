@@ -6,7 +6,7 @@ using NodeDns.Node.Network;
 namespace NodeDns.Daemon.Cli;
 
 /// <summary>
-/// <c>nodedns setup-network --local-ip IP[,IP] [--interface NAME] [--health-port N] [--firewall iptables|nftables|none] [--dns-port N]</c>
+/// <c>nodedns setup-network --local-ip IP[,IP] [--interface NAME] [--health-port N] [--firewall iptables|nftables|none] [--dns-port N] [--fail-open]</c>
 /// and <c>nodedns teardown-network</c> with the same options. Exit 0 done, 1 a command failed (the message says which
 /// and what to do), 2 bad arguments.
 /// </summary>
@@ -16,7 +16,7 @@ public static class NetworkCommands
 
     public static int Run(string verb, IReadOnlyList<string> args, TextWriter output, TextWriter error)
     {
-        VerbArguments parsed = VerbArguments.Parse(verb, args, Valued, []);
+        VerbArguments parsed = VerbArguments.Parse(verb, args, Valued, ["--fail-open"]);
         NodeNetworkOptions options = ParseOptions(parsed);
         var network = new NodeNetwork(options, new CommandRunner(), message => output.WriteLine(message));
         IReadOnlyList<NetworkSetupException> errors;
@@ -54,6 +54,7 @@ public static class NetworkCommands
         HealthPort = ParsePort(parsed.Get("--health-port") ?? "8080", "--health-port"),
         DnsPort = ParsePort(parsed.Get("--dns-port") ?? "53", "--dns-port"),
         Firewall = ParseFirewall(parsed.Get("--firewall") ?? "iptables", "--firewall"),
+        FailOpen = parsed.Has("--fail-open"),
     };
 
     public static IReadOnlyList<IPAddress> ParseLocalIps(string text, string source)

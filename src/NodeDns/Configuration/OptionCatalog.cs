@@ -47,6 +47,9 @@ public static class OptionCatalog
     public static readonly OptionSpec Firewall = new("firewall", "firewall", "iptables, nftables or none (default iptables)");
     public static readonly OptionSpec Interface = new("interface", "interface", "name of the interface for --local-ip (default nodelocaldns)");
     public static readonly OptionSpec HealthPort = new("health-port", "healthPort", "port of the liveness probe, for its NOTRACK rules (default 8080)");
+    public static readonly OptionSpec FailOpen = new("fail-open", "failOpen",
+        "PREROUTING NOTRACK rules match only while NodeDns has its socket, so a crashed NodeDns does not black-hole intercepted traffic",
+        IsSwitch: true);
     public static readonly OptionSpec SkipTeardown = new("skip-teardown", "skipTeardown", "leave interface and rules in place on exit (default false)", IsSwitch: true);
     public static readonly OptionSpec SyncInterval = new("sync-interval", "syncInterval", "how often interface and rules are checked and repaired (default 60s)");
     public static readonly OptionSpec HttpListen = new("http-listen", "httpListen",
@@ -69,6 +72,6 @@ public static class OptionCatalog
             Config, Listen, Upstream, Metrics, CacheSize, NegativeCacheSize, CacheMemory, Policy, MinTtl, MaxTtl, NegativeMaxTtl, ZoneTtl,
             ServeStale, ServeStalePreferPositive, FailureMaxTtl, PrefetchHits, PrefetchWindow, PrefetchPercent, MaxFails, HealthCheck,
             MaxInFlight, MaxWaiters, Lameduck, ReadyUpstream, LocalIp, DnsPort, SetupInterface, SetupIptables, Firewall, Interface, HealthPort,
-            SkipTeardown, SyncInterval, HttpListen, PidFile, Snapshot, HandoffSocket, LockFile, UdpSockets, LogFormat, LogLevel,
+            FailOpen, SkipTeardown, SyncInterval, HttpListen, PidFile, Snapshot, HandoffSocket, LockFile, UdpSockets, LogFormat, LogLevel,
         ];
 }

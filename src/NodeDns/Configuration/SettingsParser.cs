@@ -244,6 +244,7 @@ public static class SettingsParser
                 ? Cli.NetworkCommands.ParseFirewall(firewall.Values[^1], firewall.Source)
                 : FirewallBackend.Iptables,
             SetupInterface = Switch(raw, OptionCatalog.SetupInterface),
+            FailOpen = Switch(raw, OptionCatalog.FailOpen),
         };
     }
 
