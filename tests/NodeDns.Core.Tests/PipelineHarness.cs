@@ -49,14 +49,14 @@ internal sealed class ScriptedTransport : IUpstreamTransport
 /// <summary>The query pipeline wired to a scripted upstream and a fake clock.</summary>
 internal sealed class PipelineHarness
 {
-    public PipelineHarness(PipelineOptions? options = null, CacheOptions? cache = null, int upstreams = 1, int maxFails = 2)
+    public PipelineHarness(PipelineOptions? options = null, CacheOptions? cache = null, int upstreams = 1, int maxFails = 2, ClientPolicyOptions? clients = null)
     {
         Cache = new DnsCache(cache ?? new CacheOptions(), Time);
         Forwarder = new Forwarder(new ForwarderOptions(), Time, Transport, new ForwarderCounters());
         Pool = new UpstreamPool([.. Enumerable.Range(1, upstreams).Select(i => new UpstreamServer(new IPEndPoint(IPAddress.Parse($"127.0.0.{i}"), 53), UpstreamTransport.Udp))],
             UpstreamPolicy.Sequential, maxFails);
         var router = new ZoneRouter([new ZoneRoute([0], Pool, TtlPolicy.Default)]);
-        Pipeline = new QueryPipeline(Cache, () => router, Forwarder, Time, options ?? new PipelineOptions());
+        Pipeline = new QueryPipeline(Cache, () => router, Forwarder, Time, options ?? new PipelineOptions(), clients: clients is null ? null : new ClientPolicy(clients, Time));
     }
 
     public FakeTimeProvider Time { get; } = new();
@@ -67,15 +67,16 @@ internal sealed class PipelineHarness
     public QueryPipeline Pipeline { get; }
 
     /// <summary>Asks like a client would; time only moves when the test advances it (see <see cref="RunAsync"/>).</summary>
-    public Task<byte[]> AskAsync(string name, ushort id = 0x4242)
+    public Task<byte[]> AskAsync(string name, ushort id = 0x4242, string client = "127.0.0.1")
     {
+        var from = new ClientContext(0, false, false) { Address = ClientAddress.From(IPAddress.Parse(client)) };
         byte[] query = Wire.Query(name, id: id);
         byte[] key = new byte[QueryParser.MaxKeyLength];
         byte[] response = new byte[DnsLimits.MaxMessageLength];
-        QueryOutcome outcome = Pipeline.Process(query, default, key, response, out int length, out QueryInfo info);
+        QueryOutcome outcome = Pipeline.Process(query, from, key, response, out int length, out QueryInfo info);
         return outcome == QueryOutcome.Answered
             ? Task.FromResult(response[..length])
-            : Pipeline.ResolveMissAsync(query, info, key[..info.KeyLength], default, CancellationToken.None);
+            : Pipeline.ResolveMissAsync(query, info, key[..info.KeyLength], from, CancellationToken.None);
     }
 
     /// <summary>Advances fake time in small steps (letting continuations run) until <paramref name="task"/> completes.</summary>

@@ -232,4 +232,26 @@ public class PipelineTests
         h.Transport.Script = (_, q, _) => Task.FromResult(ScriptedTransport.Answer(q, 60));
         Assert.Equal(DnsRcode.NoError, PipelineHarness.Rcode(await h.RunAsync(h.AskAsync("y.example"))));
     }
+
+    [Fact]
+    public async Task Clients_outside_the_allow_list_get_refused_even_for_cached_names()
+    {
+        var h = new PipelineHarness(clients: new ClientPolicyOptions());
+        Assert.Equal(DnsRcode.NoError, PipelineHarness.Rcode(await h.RunAsync(h.AskAsync("x.example", client: "10.1.2.3"))));
+        Assert.Equal(DnsRcode.Refused, PipelineHarness.Rcode(await h.AskAsync("x.example", client: "203.0.113.7")));
+        Assert.Equal(DnsRcode.Refused, PipelineHarness.Rcode(await h.AskAsync("y.example", client: "203.0.113.7")));
+        Assert.Equal(0, h.Transport.CallsFor("y.example"));
+    }
+
+    [Fact]
+    public async Task A_noisy_client_is_limited_on_misses_while_hits_and_other_clients_go_on()
+    {
+        var h = new PipelineHarness(clients: new ClientPolicyOptions { MissesPerSecond = 1, MissBurst = 2 });
+        await h.RunAsync(h.AskAsync("hot.example", client: "10.0.0.9"));
+        byte[][] flood = await h.RunAsync(Task.WhenAll(Enumerable.Range(0, 5).Select(i => h.AskAsync($"r{i}.example", client: "10.0.0.1"))));
+        Assert.Equal(2, flood.Count(a => PipelineHarness.Rcode(a) == DnsRcode.NoError));
+        Assert.Equal(3, flood.Count(a => PipelineHarness.Rcode(a) == DnsRcode.Refused));
+        Assert.Equal(DnsRcode.NoError, PipelineHarness.Rcode(await h.AskAsync("hot.example", client: "10.0.0.1"))); // a hit: not limited
+        Assert.Equal(DnsRcode.NoError, PipelineHarness.Rcode(await h.RunAsync(h.AskAsync("other.example", client: "10.0.0.2"))));
+    }
 }

@@ -32,11 +32,13 @@ public sealed class QueryPipeline
     private volatile PipelineOptions _options;
     private readonly ConcurrentDictionary<byte[], InFlightQuestion> _inFlight = new(ByteKeyComparer.Instance);
     private readonly IQueryObserver? _observer;
+    private readonly ClientPolicy? _clients;
 
     public QueryPipeline(DnsCache cache, Func<ZoneRouter> router, Forwarder forwarder, TimeProvider time, PipelineOptions options,
-        IQueryObserver? observer = null)
+        IQueryObserver? observer = null, ClientPolicy? clients = null)
     {
         _observer = observer;
+        _clients = clients;
         _cache = cache;
         _router = router;
         _forwarder = forwarder;
@@ -71,9 +73,9 @@ public sealed class QueryPipeline
             return QueryOutcome.Dropped;
         }
 
-        if (verdict != QueryVerdict.Resolve)
+        if (verdict != QueryVerdict.Resolve || (_clients is not null && !_clients.IsAllowed(client.Address)))
         {
-            int rcode = ErrorResponse.RcodeFor(verdict);
+            int rcode = verdict == QueryVerdict.Resolve ? Refuse() : ErrorResponse.RcodeFor(verdict);
             responseLength = ErrorResponse.Write(query, info, rcode, response);
             _observer?.Answered(client, null, info.Type, rcode, AnswerSource.Error, now);
             return QueryOutcome.Answered;
@@ -113,6 +115,14 @@ public sealed class QueryPipeline
     /// <param name="key">A copy of the key <see cref="Process"/> produced.</param>
     public async Task<byte[]> ResolveMissAsync(byte[] query, QueryInfo info, byte[] key, ClientContext client, CancellationToken cancellation)
     {
+        if (_clients is not null && !_clients.TryTakeMiss(client.Address))
+        {
+            byte[] refused = new byte[ErrorResponse.MaxLength];
+            int refusedLength = ErrorResponse.Write(query, info, DnsRcode.Refused, refused);
+            _observer?.Answered(client, null, info.Type, DnsRcode.Refused, AnswerSource.Error, info.ReceivedAt);
+            return refused[..refusedLength];
+        }
+
         CacheEntry? stale = StaleFor(key, _time.GetTimestamp());
         Task<ResponseTemplate?>? forwarding = Join(query, info, key, cancellation);
         ResponseTemplate? template = null;
@@ -159,6 +169,12 @@ public sealed class QueryPipeline
         }
 
         return length == buffer.Length ? buffer : buffer[..length];
+    }
+
+    private int Refuse()
+    {
+        Interlocked.Increment(ref _clients!.Refused);
+        return DnsRcode.Refused;
     }
 
     private int WriteStale(CacheEntry stale, ReadOnlySpan<byte> query, in QueryInfo info, int limit, Span<byte> destination)

@@ -9,6 +9,7 @@ public sealed class TcpDnsListener : IDisposable
     private readonly Socket _socket;
     private readonly TcpListenerOptions _options;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ClientAddress, int> _perClient = new();
     private int _connections;
 
     private TcpDnsListener(Socket socket, TcpListenerOptions options)
@@ -63,20 +64,32 @@ public sealed class TcpDnsListener : IDisposable
                 continue; // e.g. a client that reset before accept, or EMFILE; keep accepting
             }
 
-            if (Interlocked.Increment(ref _connections) > _options.MaxConnections)
+            var address = ClientAddress.From(((IPEndPoint)client.RemoteEndPoint!).Address);
+            // '|' rather than '||': both counts are always taken, and Release gives both back.
+            if (Interlocked.Increment(ref _connections) > _options.MaxConnections
+                | _perClient.AddOrUpdate(address, 1, (_, n) => n + 1) > _options.MaxConnectionsPerClient)
             {
-                Interlocked.Decrement(ref _connections);
+                Release(address);
                 Interlocked.Increment(ref pipeline.Counters.TcpConnectionsRejected);
                 client.Dispose();
                 continue;
             }
 
             Interlocked.Increment(ref pipeline.Counters.TcpConnections);
-            _ = ServeAsync(new TcpClientConnection(client, pipeline, context, _options), pipeline.Counters, onError);
+            _ = ServeAsync(new TcpClientConnection(client, pipeline, context with { Address = address }, _options), address, pipeline.Counters, onError);
         }
     }
 
-    private async Task ServeAsync(TcpClientConnection connection, ServerCounters counters, Action<Exception> onError)
+    private void Release(ClientAddress address)
+    {
+        Interlocked.Decrement(ref _connections);
+        if (_perClient.AddOrUpdate(address, 0, (_, n) => n - 1) <= 0)
+        {
+            _perClient.TryRemove(new KeyValuePair<ClientAddress, int>(address, 0));
+        }
+    }
+
+    private async Task ServeAsync(TcpClientConnection connection, ClientAddress address, ServerCounters counters, Action<Exception> onError)
     {
         try
         {
@@ -88,7 +101,7 @@ public sealed class TcpDnsListener : IDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref _connections);
+            Release(address);
             Interlocked.Increment(ref counters.TcpConnectionsClosed);
         }
     }

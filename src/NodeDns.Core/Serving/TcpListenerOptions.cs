@@ -5,6 +5,9 @@ public sealed record TcpListenerOptions
     /// <summary>Open client connections at once; further ones are closed on accept.</summary>
     public int MaxConnections { get; init; } = 1024;
 
+    /// <summary>Open connections from one client address; further ones are closed on accept.</summary>
+    public int MaxConnectionsPerClient { get; init; } = 64;
+
     /// <summary>Queries answered concurrently per connection; reading pauses beyond it.</summary>
     public int MaxQueriesPerConnection { get; init; } = 16;
 

@@ -110,14 +110,15 @@ public sealed class UdpListener : IDisposable
             {
                 ReadOnlySpan<byte> query = request.AsSpan(0, received);
                 Interlocked.Increment(ref pipeline.Counters.UdpQueries);
-                switch (pipeline.Process(query, context, key, response, out int length, out QueryInfo info))
+                ClientContext from = context with { Address = ClientAddress.From(client) };
+                switch (pipeline.Process(query, from, key, response, out int length, out QueryInfo info))
                 {
                     case QueryOutcome.Answered:
                         Send(socket, response.AsSpan(0, length), client, pipeline.Counters);
                         break;
                     case QueryOutcome.Miss:
                         _ = AnswerMissAsync(socket, pipeline, query.ToArray(), info, key.AsSpan(0, info.KeyLength).ToArray(),
-                            context, Copy(client), onError);
+                            from, Copy(client), onError);
                         break;
                 }
             }

@@ -29,6 +29,8 @@ public sealed record DaemonSettings
     public PipelineOptions Pipeline { get; init; } = new();
     public ForwarderOptions Forwarder { get; init; } = new();
     public int MaxFails { get; init; } = 2;
+    public ClientPolicyOptions Clients { get; init; } = new();
+    public TcpListenerOptions Tcp { get; init; } = new();
     public TimeSpan Lameduck { get; init; } = TimeSpan.FromSeconds(5);
     public bool ReadyRequiresUpstream { get; init; }
 

@@ -61,6 +61,14 @@ public static class OptionCatalog
         "Unix socket for zero-downtime replacement: a new instance takes the sockets and cache of the one listening here");
     public static readonly OptionSpec LockFile = new("lock-file", "lockFile",
         "refuse to start while another instance holds this lock, unless taking over through --handoff-socket");
+    public static readonly OptionSpec Allow = new("allow", "allow",
+        "CIDR of clients that may query (repeatable; default loopback, link-local, RFC 1918, fc00::/7; 'any' for all); others get REFUSED",
+        Repeatable: true);
+    public static readonly OptionSpec ClientMissRate = new("client-miss-rate", "clientMissRate",
+        "cache misses per second one client may cause, token bucket; 0 turns it off; loopback is never limited (default 500)");
+    public static readonly OptionSpec ClientMissBurst = new("client-miss-burst", "clientMissBurst", "token bucket size for --client-miss-rate (default 1000)");
+    public static readonly OptionSpec TcpPerClient = new("tcp-per-client", "tcpPerClient", "open TCP connections one client address may hold (default 64)");
+    public static readonly OptionSpec TcpIdleTimeout = new("tcp-idle-timeout", "tcpIdleTimeout", "close a client TCP connection idle this long (default 10s)");
     public static readonly OptionSpec ZoneTtl = new("zone-ttl", "zoneTtl",
         "ZONE=MIN:MAX[:NEGATIVE_MAX] TTL bounds in seconds for one zone and its subzones (repeatable)", Repeatable: true);
     public static readonly OptionSpec UdpSockets = new("udp-sockets", "udpSockets", "SO_REUSEPORT sockets (one thread each) per UDP address (default: CPU count)");
@@ -72,6 +80,6 @@ public static class OptionCatalog
             Config, Listen, Upstream, Metrics, CacheSize, NegativeCacheSize, CacheMemory, Policy, MinTtl, MaxTtl, NegativeMaxTtl, ZoneTtl,
             ServeStale, ServeStalePreferPositive, FailureMaxTtl, PrefetchHits, PrefetchWindow, PrefetchPercent, MaxFails, HealthCheck,
             MaxInFlight, MaxWaiters, Lameduck, ReadyUpstream, LocalIp, DnsPort, SetupInterface, SetupIptables, Firewall, Interface, HealthPort,
-            FailOpen, SkipTeardown, SyncInterval, HttpListen, PidFile, Snapshot, HandoffSocket, LockFile, UdpSockets, LogFormat, LogLevel,
+            FailOpen, SkipTeardown, SyncInterval, HttpListen, PidFile, Snapshot, HandoffSocket, LockFile, Allow, ClientMissRate, ClientMissBurst, TcpPerClient, TcpIdleTimeout, UdpSockets, LogFormat, LogLevel,
         ];
 }

@@ -72,6 +72,20 @@ public static class SettingsParser
                 HealthCheckInterval = Duration(raw, OptionCatalog.HealthCheck, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10)),
             },
             MaxFails = Integer(raw, OptionCatalog.MaxFails, 2, 0, 1000),
+            Clients = new ClientPolicyOptions
+            {
+                Allowed = raw.TryGetValue(OptionCatalog.Allow, out RawValue? allow)
+                    ? [.. allow.Values.SelectMany(v => v == "any" ? ["0.0.0.0/0", "::/0"] : new[] { v })
+                        .Select(v => AddressPrefix.TryParse(v, out AddressPrefix prefix) ? prefix : throw Bad(allow.Source, v, "expected a CIDR such as 10.0.0.0/8, or 'any'"))]
+                    : new ClientPolicyOptions().Allowed,
+                MissesPerSecond = Integer(raw, OptionCatalog.ClientMissRate, 500, 0, 10_000_000),
+                MissBurst = Integer(raw, OptionCatalog.ClientMissBurst, 1000, 1, 10_000_000),
+            },
+            Tcp = new TcpListenerOptions
+            {
+                MaxConnectionsPerClient = Integer(raw, OptionCatalog.TcpPerClient, 64, 1, 100_000),
+                IdleTimeout = Duration(raw, OptionCatalog.TcpIdleTimeout, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10)),
+            },
             Lameduck = Duration(raw, OptionCatalog.Lameduck, TimeSpan.FromSeconds(5), TimeSpan.Zero, TimeSpan.FromMinutes(5)),
             ReadyRequiresUpstream = Switch(raw, OptionCatalog.ReadyUpstream),
             ConfigFile = raw.TryGetValue(OptionCatalog.Config, out RawValue? config) ? config.Values[^1] : null,

@@ -47,8 +47,8 @@ public sealed class BoundListeners : IDisposable
                     : Attempt($"udp {endPoint}", () => UdpListener.Bind(endPoint, settings.UdpSockets)));
                 Socket[] sharedTcp = takeover?.Claim(SharedSocket.Tcp, endPoint) ?? [];
                 tcp.Add(sharedTcp.Length > 0
-                    ? TcpDnsListener.Adopt(sharedTcp[0], new TcpListenerOptions())
-                    : Attempt($"tcp {endPoint}", () => TcpDnsListener.Bind(endPoint, new TcpListenerOptions())));
+                    ? TcpDnsListener.Adopt(sharedTcp[0], settings.Tcp)
+                    : Attempt($"tcp {endPoint}", () => TcpDnsListener.Bind(endPoint, settings.Tcp)));
             }
 
             IEnumerable<IPEndPoint> httpAddresses = settings.Metrics is { } metrics ? [metrics, .. settings.ExtraHttp] : settings.ExtraHttp;

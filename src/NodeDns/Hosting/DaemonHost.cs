@@ -37,6 +37,7 @@ public static class DaemonHost
         services.AddSingleton<DnsMetrics>();
         services.AddSingleton(sp => new DnsCache(settings.Cache, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ForwarderCounters>();
+        services.AddSingleton(sp => new ClientPolicy(settings.Clients, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new NetworkTransport(sp.GetRequiredService<ForwarderCounters>()));
         services.AddSingleton(sp => new Forwarder(settings.Forwarder, sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<NetworkTransport>(), sp.GetRequiredService<ForwarderCounters>()));
@@ -45,9 +46,10 @@ public static class DaemonHost
         {
             ServingState state = sp.GetRequiredService<ServingState>();
             var pipeline = new QueryPipeline(sp.GetRequiredService<DnsCache>(), () => state.Router, sp.GetRequiredService<Forwarder>(),
-                sp.GetRequiredService<TimeProvider>(), settings.Pipeline, sp.GetRequiredService<PrometheusQueryObserver>());
+                sp.GetRequiredService<TimeProvider>(), settings.Pipeline, sp.GetRequiredService<PrometheusQueryObserver>(),
+                sp.GetRequiredService<ClientPolicy>());
             sp.GetRequiredService<DnsMetrics>().PublishBeforeScrape(pipeline, sp.GetRequiredService<DnsCache>(),
-                sp.GetRequiredService<ForwarderCounters>(), () => state.Router, "dns://" + settings.Listen[0]);
+                sp.GetRequiredService<ForwarderCounters>(), sp.GetRequiredService<ClientPolicy>(), () => state.Router, "dns://" + settings.Listen[0]);
             return pipeline;
         });
         services.AddSingleton(sp => new ConfigReloader(load, sp.GetRequiredService<ServingState>(), sp.GetRequiredService<DnsCache>(),

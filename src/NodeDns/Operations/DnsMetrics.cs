@@ -69,6 +69,8 @@ public sealed class DnsMetrics
         TcpAccepted = factory.CreateCounter("nodedns_tcp_connections_total", "Client TCP connections accepted.");
         TcpRejected = factory.CreateCounter("nodedns_tcp_connections_rejected_total", "Client TCP connections closed at once: over the cap.");
         SendErrors = factory.CreateCounter("nodedns_send_errors_total", "Responses that could not be sent.");
+        RefusedClients = factory.CreateCounter("nodedns_refused_clients_total", "Queries answered REFUSED: the client is not in --allow.");
+        RateLimited = factory.CreateCounter("nodedns_rate_limited_total", "Misses answered REFUSED: the client exceeded --client-miss-rate.");
         InternalErrors = factory.CreateCounter("nodedns_internal_errors_total", "Unexpected errors caught while answering a query.");
         UpstreamQueries = factory.CreateCounter("nodedns_upstream_queries_total", "Queries sent to upstreams (each try counts).");
         UpstreamTimeouts = factory.CreateCounter("nodedns_upstream_timeouts_total", "Upstream tries that got no answer in time.");
@@ -106,6 +108,8 @@ public sealed class DnsMetrics
     public Counter TcpRejected { get; }
     public Counter SendErrors { get; }
     public Counter InternalErrors { get; }
+    public Counter RefusedClients { get; }
+    public Counter RateLimited { get; }
     public Counter UpstreamQueries { get; }
     public Counter UpstreamTimeouts { get; }
     public Counter UpstreamErrors { get; }
@@ -114,7 +118,8 @@ public sealed class DnsMetrics
     public Gauge UpstreamHealthy { get; }
 
     /// <summary>Copies the plain counters of the serving core into the registry before each scrape.</summary>
-    public void PublishBeforeScrape(QueryPipeline pipeline, DnsCache cache, ForwarderCounters forwarder, Func<ZoneRouter> router, string server)
+    public void PublishBeforeScrape(QueryPipeline pipeline, DnsCache cache, ForwarderCounters forwarder, ClientPolicy clients, Func<ZoneRouter> router,
+        string server)
     {
         forwarder.AnswerObserved = (upstream, rcode, duration) =>
             ProxyDuration.WithLabels("forward", upstream.EndPoint.ToString(), Protocol.DnsRcode.Name(rcode)).Observe(duration.TotalSeconds);
@@ -149,6 +154,8 @@ public sealed class DnsMetrics
             TcpRejected.IncTo(Interlocked.Read(ref s.TcpConnectionsRejected));
             SendErrors.IncTo(Interlocked.Read(ref s.SendErrors));
             InternalErrors.IncTo(Interlocked.Read(ref s.InternalErrors));
+            RefusedClients.IncTo(Interlocked.Read(ref clients.Refused));
+            RateLimited.IncTo(Interlocked.Read(ref clients.RateLimited));
             UpstreamQueries.IncTo(Interlocked.Read(ref forwarder.UpstreamQueries));
             UpstreamTimeouts.IncTo(Interlocked.Read(ref forwarder.UpstreamTimeouts));
             UpstreamErrors.IncTo(Interlocked.Read(ref forwarder.UpstreamErrors));

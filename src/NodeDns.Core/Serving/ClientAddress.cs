@@ -1,0 +1,61 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+
+namespace NodeDns.Serving;
+
+/// <summary>
+/// A client's IP address as one 128-bit value (IPv4 mapped into ::ffff:0:0/96), read straight from a
+/// <see cref="SocketAddress"/> without allocating: usable as a dictionary key and for prefix matching.
+/// </summary>
+public readonly record struct ClientAddress(UInt128 Value)
+{
+    private static readonly UInt128 V4Mapped = (UInt128)0xFFFF << 32;
+
+    public static ClientAddress From(SocketAddress address)
+    {
+        ReadOnlySpan<byte> raw = address.Buffer.Span;
+        return address.Family == AddressFamily.InterNetworkV6
+            ? new ClientAddress(BinaryPrimitives.ReadUInt128BigEndian(raw.Slice(8, 16)))
+            : new ClientAddress(V4Mapped | BinaryPrimitives.ReadUInt32BigEndian(raw.Slice(4, 4)));
+    }
+
+    public static ClientAddress From(IPAddress address)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        address.MapToIPv6().TryWriteBytes(bytes, out _);
+        return new ClientAddress(BinaryPrimitives.ReadUInt128BigEndian(bytes));
+    }
+
+    public bool IsLoopback => (Value >> 24) == ((V4Mapped >> 24) | 127) || Value == UInt128.One;
+}
+
+/// <summary>An address prefix (CIDR) in the same 128-bit space.</summary>
+public readonly record struct AddressPrefix(UInt128 Network, UInt128 Mask)
+{
+    /// <summary>Parses "10.0.0.0/8", "fc00::/7" or a single address.</summary>
+    public static bool TryParse(string text, out AddressPrefix prefix)
+    {
+        prefix = default;
+        string[] parts = text.Trim().Split('/');
+        if (parts.Length > 2 || !IPAddress.TryParse(parts[0], out IPAddress? address))
+        {
+            return false;
+        }
+
+        bool v4 = address.AddressFamily == AddressFamily.InterNetwork;
+        int max = v4 ? 32 : 128;
+        int length = max;
+        if (parts.Length == 2 && (!int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out length) || length > max))
+        {
+            return false;
+        }
+
+        int bits = v4 ? length + 96 : length;
+        UInt128 mask = bits == 0 ? UInt128.Zero : UInt128.MaxValue << (128 - bits);
+        prefix = new AddressPrefix(ClientAddress.From(address).Value & mask, mask);
+        return true;
+    }
+
+    public bool Contains(ClientAddress address) => (address.Value & Mask) == Network;
+}

@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using DnsClient;
+using NodeDns.Core.Tests;
+using NodeDns.EndToEnd.Support;
+
+namespace NodeDns.EndToEnd;
+
+/// <summary>Catalogue cases against the real binary: TCP abuse (TC-*), access control, the RFC 8906 §8 battery, entropy.</summary>
+public sealed class HardeningTests
+{
+    [Fact]
+    public async Task Idle_connections_and_a_slowloris_do_not_block_a_legitimate_tcp_query() // TC-09, TC-11
+    {
+        await using ScriptedUpstream upstream = ScriptedUpstream.Answering();
+        await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", upstream.EndPoint.ToString());
+        var idle = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < 30; i++)
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                await socket.ConnectAsync(daemon.EndPoint);
+                idle.Add(socket);
+            }
+
+            var slowloris = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            idle.Add(slowloris);
+            await slowloris.ConnectAsync(daemon.EndPoint);
+            await slowloris.SendAsync(new byte[] { 0, 40, 0x12 }, SocketFlags.None); // a frame that never completes
+
+            var watch = Stopwatch.StartNew();
+            IDnsQueryResponse answer = await daemon.Client(tcp: true).QueryAsync("legit.example", QueryType.A);
+            Assert.Single(answer.Answers.ARecords());
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"took {watch.Elapsed}");
+        }
+        finally
+        {
+            idle.ForEach(s => s.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task Idle_and_stalled_connections_are_closed_and_a_short_length_prefix_closes_only_its_connection() // TC-06, TC-07, TC-08
+    {
+        await using ScriptedUpstream upstream = ScriptedUpstream.Answering();
+        await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", upstream.EndPoint.ToString(), "--tcp-idle-timeout", "1s");
+        using var idle = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await idle.ConnectAsync(daemon.EndPoint);
+        using var shortPrefix = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await shortPrefix.ConnectAsync(daemon.EndPoint);
+        await shortPrefix.SendAsync(new byte[] { 0, 11, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 }, SocketFlags.None);
+
+        var watch = Stopwatch.StartNew();
+        Assert.Equal(0, await ReceiveOrZeroAsync(shortPrefix)); // closed at once
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1));
+        Assert.Equal(0, await ReceiveOrZeroAsync(idle)); // closed by the idle timeout
+        Assert.InRange(watch.Elapsed.TotalSeconds, 0.5, 3);
+        Assert.Single((await daemon.Client(tcp: true).QueryAsync("still.example", QueryType.A)).Answers);
+    }
+
+    [Fact]
+    public async Task Connections_beyond_the_per_client_cap_are_closed_at_once()
+    {
+        await using ScriptedUpstream upstream = ScriptedUpstream.Answering();
+        await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", upstream.EndPoint.ToString(), "--tcp-per-client", "5");
+        var sockets = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < 6; i++)
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                await socket.ConnectAsync(daemon.EndPoint);
+                sockets.Add(socket);
+            }
+
+            Assert.Equal(0, await ReceiveOrZeroAsync(sockets[5]));
+            Assert.True(MetricsText.Value(await daemon.ScrapeAsync(), "nodedns_tcp_connections_rejected_total") >= 1);
+        }
+        finally
+        {
+            sockets.ForEach(s => s.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task Clients_outside_the_allow_list_are_refused()
+    {
+        await using ScriptedUpstream upstream = ScriptedUpstream.Answering();
+        await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", upstream.EndPoint.ToString(), "--allow", "10.0.0.0/8");
+        IDnsQueryResponse response = await daemon.Client().QueryAsync("outside.example", QueryType.A);
+        Assert.Equal(DnsHeaderResponseCode.Refused, response.Header.ResponseCode);
+        Assert.Equal(0, upstream.CountFor("outside.example"));
+        Assert.Equal(1, MetricsText.Value(await daemon.ScrapeAsync(), "nodedns_refused_clients_total"));
+        Assert.Equal(2, (await NodeDnsProcess.RunToExitAsync(["--upstream", "127.0.0.1", "--allow", "10.0.0.0/40"])).ExitCode);
+    }
+
+    [Fact]
+    public async Task Rfc_8906_section_8_battery_with_dig() // ED-04, ED-05, ED-06, ED-07, MQ-14, MQ-22, TC-02
+    {
+        await using ScriptedUpstream upstream = ScriptedUpstream.Answering();
+        await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", upstream.EndPoint.ToString());
+        IPEndPoint server = daemon.EndPoint;
+
+        string plain = await Dig.RunAsync(server, "+norec", "+noedns", "soa.example", "SOA");
+        Assert.Contains("status: NOERROR", plain, StringComparison.Ordinal);
+        Assert.DoesNotContain("OPT PSEUDOSECTION", plain, StringComparison.Ordinal);
+
+        string edns = await Dig.RunAsync(server, "+edns=0", "+nocookie", "a.example");
+        Assert.Contains("EDNS: version: 0", edns, StringComparison.Ordinal);
+
+        string badvers = await Dig.RunAsync(server, "+edns=1", "+noednsneg", "+nocookie", "a.example");
+        Assert.Contains("status: BADVERS", badvers, StringComparison.Ordinal);
+        Assert.Contains("EDNS: version: 0", badvers, StringComparison.Ordinal);
+
+        string option = await Dig.RunAsync(server, "+edns=0", "+ednsopt=100", "+nocookie", "a.example");
+        Assert.Contains("status: NOERROR", option, StringComparison.Ordinal);
+        Assert.DoesNotContain("OPT=100", option, StringComparison.Ordinal); // unknown options are not echoed
+
+        string flag = await Dig.RunAsync(server, "+edns=0", "+ednsflags=0x40", "+nocookie", "a.example");
+        Assert.Contains("status: NOERROR", flag, StringComparison.Ordinal);
+        Assert.Matches(@"EDNS: version: 0, flags:;", flag); // unknown flags cleared
+
+        string dnssec = await Dig.RunAsync(server, "+dnssec", "+nocookie", "a.example");
+        Assert.Matches(@"EDNS: version: 0, flags: do;", dnssec);
+
+        string opcode = await Dig.RunAsync(server, "+opcode=15", "+noedns", "a.example");
+        Assert.Contains("status: NOTIMP", opcode, StringComparison.Ordinal);
+
+        string zflag = await Dig.RunAsync(server, "+zflag", "+noedns", "a.example");
+        Assert.Contains("status: NOERROR", zflag, StringComparison.Ordinal);
+        Assert.DoesNotContain(" z;", zflag, StringComparison.Ordinal);
+
+        string tcp = await Dig.RunAsync(server, "+tcp", "+noedns", "a.example");
+        Assert.Contains("status: NOERROR", tcp, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ids_and_source_ports_of_1000_misses_are_unpredictable() // CP-01, CP-02
+    {
+        await using ScriptedUpstream upstream = ScriptedUpstream.Answering();
+        await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", upstream.EndPoint.ToString());
+        LookupClient client = daemon.Client();
+        await Task.WhenAll(Enumerable.Range(0, 10).Select(async worker =>
+        {
+            for (int i = worker; i < 1000; i += 10)
+            {
+                await client.QueryAsync($"e{i}.example", QueryType.A);
+            }
+        }));
+
+        ReceivedQuery[] queries = [.. upstream.Received];
+        Assert.Equal(1000, queries.Length);
+        ushort[] ids = [.. queries.Select(q => q.Id)];
+        int[] ports = [.. queries.Select(q => q.From.Port)];
+        Assert.True(ids.Distinct().Count() >= 985, $"{ids.Distinct().Count()} distinct IDs");
+        Assert.True(ports.Distinct().Count() >= 950, $"{ports.Distinct().Count()} distinct ports");
+        Assert.True(ports.Max() - ports.Min() > 20_000);
+        Assert.True(ChiSquare(ids.Select(id => id >> 12)) < 37.7, "IDs are not uniform over 16 buckets (p < 0.001)");
+        Assert.True(ChiSquare(ports.Select(p => (p - 1024) * 16 / (65536 - 1024))) < 37.7, "ports are not uniform over 16 buckets");
+        int sequential = ports.Zip(ports.Skip(1)).Count(p => Math.Abs(p.First - p.Second) == 1);
+        Assert.True(sequential < 10, $"{sequential} consecutive port pairs");
+    }
+
+    private static double ChiSquare(IEnumerable<int> buckets)
+    {
+        int[] counts = new int[16];
+        int total = 0;
+        foreach (int bucket in buckets)
+        {
+            counts[Math.Clamp(bucket, 0, 15)]++;
+            total++;
+        }
+
+        double expected = total / 16.0;
+        return counts.Sum(c => (c - expected) * (c - expected) / expected);
+    }
+
+    private static async Task<int> ReceiveOrZeroAsync(Socket socket)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            return await socket.ReceiveAsync(new byte[512], SocketFlags.None, timeout.Token);
+        }
+        catch (SocketException)
+        {
+            return 0; // reset: closed too
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using System.Net;
+using NodeDns.Caching;
+using NodeDns.Node.ResolvConf;
+using NodeDns.Protocol;
+
+namespace NodeDns.Fuzz;
+
+/// <summary>
+/// The fuzz targets. Each takes arbitrary bytes and must never throw, hang or write out of bounds; AFL++ reports a
+/// crash when one does. A crash input found here becomes a unit test (tests/NodeDns.Core.Tests/FuzzRegressionTests.cs).
+/// </summary>
+public static class Targets
+{
+    private static readonly DnsCache Cache = new(new CacheOptions { PositiveEntries = 1000, NegativeEntries = 1000 }, TimeProvider.System);
+
+    /// <summary>A client query: parse, build the key, and write an error answer or a cached answer to it.</summary>
+    public static void Query(ReadOnlySpan<byte> input)
+    {
+        Span<byte> key = stackalloc byte[QueryParser.MaxKeyLength];
+        QueryVerdict verdict = QueryParser.Parse(input, key, out QueryInfo info);
+        byte[] response = new byte[DnsLimits.MaxMessageLength];
+        if (verdict is not (QueryVerdict.Resolve or QueryVerdict.Drop))
+        {
+            ErrorResponse.Write(input, info, ErrorResponse.RcodeFor(verdict), response);
+        }
+        else if (verdict == QueryVerdict.Resolve && Cache.TryGetFresh(key[..info.KeyLength], TimeProvider.System.GetTimestamp(), out CacheEntry entry))
+        {
+            entry.Template.Write(input, info, 0, info.UdpResponseLimit, response);
+        }
+    }
+
+    /// <summary>An upstream response: read strictly, scrub, classify, encode, insert, and serve it to a matching query.</summary>
+    public static void Response(ReadOnlySpan<byte> input)
+    {
+        if (!ResponseReader.TryRead(input, out DnsResponseMessage message) || message.QuestionName.Length > DnsLimits.MaxNameLength)
+        {
+            return;
+        }
+
+        byte[] lowerName = [.. message.QuestionName.Select(DnsName.ToLower)];
+        ClassifiedResponse? classified = ResponseClassifier.Classify(message, lowerName, TtlPolicy.Default);
+        if (classified is null)
+        {
+            return;
+        }
+
+        byte[] key = [.. lowerName, (byte)(message.QuestionType >> 8), (byte)message.QuestionType, (byte)(message.QuestionClass >> 8), (byte)message.QuestionClass, 0];
+        if (classified.Kind is ResponseKind.Positive or ResponseKind.Negative)
+        {
+            Cache.Insert(key, classified.Template, classified.Kind == ResponseKind.Positive ? EntryKind.Positive : EntryKind.Negative, classified.Ttl);
+        }
+
+        byte[] query = [0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, .. message.QuestionName, (byte)(message.QuestionType >> 8), (byte)message.QuestionType,
+            (byte)(message.QuestionClass >> 8), (byte)message.QuestionClass];
+        Span<byte> queryKey = stackalloc byte[QueryParser.MaxKeyLength];
+        if (QueryParser.Parse(query, queryKey, out QueryInfo info) == QueryVerdict.Resolve)
+        {
+            classified.Template.Write(query, info, 1, DnsLimits.ClassicUdpPayload, new byte[DnsLimits.MaxMessageLength]);
+        }
+    }
+
+    /// <summary>A resolv.conf: parse it fully and rewrite it; the rewrite must be idempotent.</summary>
+    public static void ResolvConf(ReadOnlySpan<byte> input)
+    {
+        string text = System.Text.Encoding.UTF8.GetString(input);
+        ResolvConfFile once = ResolvConfRewriter.Rewrite(ResolvConfFile.Parse(text), [IPAddress.Parse("169.254.20.10")], keep: 1);
+        string twice = ResolvConfRewriter.Rewrite(ResolvConfFile.Parse(once.ToString()), [IPAddress.Parse("169.254.20.10")], keep: 1).ToString();
+        if (twice != once.ToString())
+        {
+            throw new InvalidOperationException("resolv.conf rewrite is not idempotent");
+        }
+    }
+}
