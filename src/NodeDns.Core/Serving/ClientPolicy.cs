@@ -4,9 +4,12 @@ namespace NodeDns.Serving;
 
 public sealed record ClientPolicyOptions
 {
-    /// <summary>Loopback, link-local, RFC 1918 and unique-local (fc00::/7): where a node's pods and the node itself ask from.</summary>
+    /// <summary>
+    /// Loopback, link-local, RFC 1918, shared address space (100.64.0.0/10, used for pods by some CNIs) and
+    /// unique-local (fc00::/7): where a node's pods and the node itself ask from. Never a public address.
+    /// </summary>
     public static readonly IReadOnlyList<string> DefaultAllowed =
-        ["127.0.0.0/8", "::1/128", "169.254.0.0/16", "fe80::/10", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"];
+        ["127.0.0.0/8", "::1/128", "169.254.0.0/16", "fe80::/10", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"];
 
     public IReadOnlyList<AddressPrefix> Allowed { get; init; } = [.. DefaultAllowed.Select(p => AddressPrefix.TryParse(p, out AddressPrefix a) ? a : default)];
 
