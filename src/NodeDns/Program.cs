@@ -68,6 +68,12 @@ public static class Program
 
     private static async Task<int> ServeAsync(DaemonSettings settings, Func<DaemonSettings> load)
     {
+        settings = FileDescriptorBudget.Fit(settings, out string? budgetNote);
+        if (budgetNote is not null)
+        {
+            await Console.Error.WriteLineAsync($"nodedns: warning: {budgetNote}").ConfigureAwait(false);
+        }
+
         Takeover? takeover = null;
         if (settings.HandoffSocket is { } handoffPath)
         {

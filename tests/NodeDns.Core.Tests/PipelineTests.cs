@@ -254,4 +254,20 @@ public class PipelineTests
         Assert.Equal(DnsRcode.NoError, PipelineHarness.Rcode(await h.AskAsync("hot.example", client: "10.0.0.1"))); // a hit: not limited
         Assert.Equal(DnsRcode.NoError, PipelineHarness.Rcode(await h.RunAsync(h.AskAsync("other.example", client: "10.0.0.2"))));
     }
+
+    [Fact]
+    public async Task More_distinct_misses_than_the_in_flight_cap_get_servfail_at_once() // LD-04
+    {
+        var h = new PipelineHarness(new PipelineOptions { MaxInFlight = 3 });
+        h.Transport.Script = async (_, q, ct) =>
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(500), h.Time, ct);
+            return ScriptedTransport.Answer(q, 60);
+        };
+
+        byte[][] answers = await h.RunAsync(Task.WhenAll(Enumerable.Range(0, 10).Select(i => h.AskAsync($"m{i}.example"))));
+        Assert.Equal(3, answers.Count(a => PipelineHarness.Rcode(a) == DnsRcode.NoError));
+        Assert.Equal(7, answers.Count(a => PipelineHarness.Rcode(a) == DnsRcode.ServFail));
+        Assert.Equal(7, h.Pipeline.Counters.Overloaded);
+    }
 }

@@ -189,4 +189,47 @@ public sealed class HardeningTests
             return 0; // reset: closed too
         }
     }
+
+    [Fact]
+    public async Task Running_out_of_file_descriptors_gives_servfail_and_the_daemon_recovers()
+    {
+        bool slow = true;
+        await using var upstream = new ScriptedUpstream(async q =>
+        {
+            if (slow)
+            {
+                await Task.Delay(3000);
+            }
+
+            return [ScriptedUpstream.AnswerA(q.Message, 60)];
+        });
+        var endPoint = new IPEndPoint(IPAddress.Loopback, Ports.Free());
+        await using NodeDnsProcess daemon = await NodeDnsProcess.StartWithFileLimitAsync(512, endPoint, "--upstream", upstream.EndPoint.ToString());
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        for (int i = 0; i < 400; i++)
+        {
+            await socket.SendToAsync(Wire.Query($"fd{i}.example", id: (ushort)i), SocketFlags.None, endPoint); // more misses than descriptors
+        }
+
+        await Task.Delay(4500);
+        slow = false;
+        Assert.False(daemon.HasExited, daemon.Output);
+        Assert.Contains("the open-file limit is 512", daemon.Output, StringComparison.Ordinal);
+        IDnsQueryResponse after = await daemon.Client(timeoutMs: 6000).QueryAsync("after.example", QueryType.A);
+        Assert.Single(after.Answers.ARecords());
+    }
+
+    [Fact]
+    public async Task A_config_file_that_disappears_keeps_the_running_config()
+    {
+        await using ScriptedUpstream upstream = ScriptedUpstream.Answering();
+        string config = Path.GetTempFileName();
+        await File.WriteAllTextAsync(config, $$"""{ "upstream": ["{{upstream.EndPoint}}"] }""");
+        await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--config", config);
+        File.Delete(config);
+        daemon.Signal(1);
+        await Eventually.TrueAsync(() => daemon.Output.Contains("not reloaded", StringComparison.Ordinal));
+        Assert.Single((await daemon.Client().QueryAsync("kept.example", QueryType.A)).Answers);
+        Assert.False(daemon.HasExited);
+    }
 }

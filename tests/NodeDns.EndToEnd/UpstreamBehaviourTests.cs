@@ -77,7 +77,7 @@ public sealed class UpstreamBehaviourTests
             byte[] notAResponse = [.. real];
             notAResponse[2] &= 0x7F;
             await Task.Delay(50);
-            return Replies([1, 2, 3, 4, 5, 6, 7], wrongId, otherQuestion, notAResponse, real);
+            return Replies([], [1, 2, 3, 4, 5, 6, 7], wrongId, otherQuestion, notAResponse, real); // UR-04, CP-04, CP-03
         });
         await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", upstream.EndPoint.ToString());
 

@@ -64,6 +64,25 @@ public sealed partial class NodeDnsProcess : IAsyncDisposable
     /// </summary>
     public static Task<NodeDnsProcess> StartInAsync(NetworkNamespace ns, params string[] args) => StartInAsync(ns, null, args);
 
+    /// <summary>Starts nodedns under <c>prlimit</c> with at most <paramref name="files"/> open file descriptors.</summary>
+    public static async Task<NodeDnsProcess> StartWithFileLimitAsync(int files, IPEndPoint endPoint, params string[] args)
+    {
+        var info = new ProcessStartInfo(Tools.Require("prlimit"))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string arg in (string[])[$"--nofile={files}:{files}", await Binary.Value, "--listen", endPoint.ToString(), "--metrics", "off", .. args])
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var daemon = new NodeDnsProcess(Process.Start(info)!, endPoint, 0);
+        await daemon.WaitUntilServingAsync();
+        return daemon;
+    }
+
     /// <param name="environment">One NAME=VALUE variable to set for nodedns, or null.</param>
     public static async Task<NodeDnsProcess> StartInAsync(NetworkNamespace ns, string? environment, string[] args)
     {
