@@ -187,4 +187,26 @@ public class ResponseTests
         (byte[] served, _) = Serve(classified.Template, Wire.Query("u.example", 65280, edns: false), 0);
         Assert.Equal(data, served[^data.Length..]);
     }
+
+    [Fact]
+    public void Huge_responses_and_long_cname_chains_are_bounded() // UR-07
+    {
+        var many = new Wire().Header(1, 0x8180, 1, 1001, 0, 0).Question("a.example");
+        for (int i = 0; i < 1001; i++)
+        {
+            many.Record("a.example", 1, 60, Ip);
+        }
+
+        Assert.False(ResponseReader.TryRead(many.ToArray(), out _));
+
+        var chain = new Wire().Header(1, 0x8180, 1, 30, 0, 0).Question("c0.example");
+        for (int i = 0; i < 30; i++)
+        {
+            chain.Record($"c{i}.example", 5, 60, Wire.Name($"c{i + 1}.example"));
+        }
+
+        ClassifiedResponse classified = ResponseClassifier.Classify(Read(chain.ToArray()), Wire.Name("c0.example"), TtlPolicy.Default)!;
+        (byte[] served, _) = Serve(classified.Template, Wire.Query("c0.example"), 0, DnsLimits.MaxMessageLength);
+        Assert.Equal(ResponseScrubber.MaxChainLength, Wire.ReadU16(served, 6));
+    }
 }
