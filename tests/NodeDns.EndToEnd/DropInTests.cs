@@ -62,6 +62,7 @@ public sealed partial class DropInTests
             await ns.WriteResolvConfAsync("nameserver 127.0.0.53\n");
             string pidfile = Path.Combine(Path.GetTempPath(), $"node-cache-{Guid.NewGuid():N}.pid");
             await using NodeDnsProcess daemon = await NodeDnsProcess.StartInAsync(ns, "KUBE_DNS_UPSTREAM_SERVICE_HOST=127.0.0.53", Localized(args, file, pidfile));
+            await Eventually.TrueAsync(() => daemon.Output.Contains("node network ready", StringComparison.Ordinal));
 
             foreach (string server in new[] { "169.254.20.10", "10.96.0.10" })
             {
@@ -97,6 +98,7 @@ public sealed partial class DropInTests
             await ns.WriteResolvConfAsync("nameserver 127.0.0.53\n");
             await using NodeDnsProcess daemon = await NodeDnsProcess.StartInAsync(ns, "-localip", "169.254.20.10", "-conf", corefile,
                 "-kubednscm", kubeDns, "-setupiptables=false", "-metrics-listen-address", "127.0.0.1:9353");
+            await Eventually.TrueAsync(() => daemon.Output.Contains("node network ready", StringComparison.Ordinal));
             Assert.Equal("192.0.2.1", (await ns.ExecOkAsync("dig", "@169.254.20.10", "www.example.test", "+short", "+tries=1", "+time=3")).Trim());
             Assert.DoesNotContain("zone=\"acme.test.\"", await ns.ExecOkAsync("curl", "-sf", "http://127.0.0.1:9253/metrics"), StringComparison.Ordinal);
 
