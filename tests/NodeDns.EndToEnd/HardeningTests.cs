@@ -232,4 +232,76 @@ public sealed class HardeningTests
         Assert.Single((await daemon.Client().QueryAsync("kept.example", QueryType.A)).Answers);
         Assert.False(daemon.HasExited);
     }
+
+    [Fact]
+    public async Task Garbage_frames_and_resets_on_tcp_hurt_only_their_own_connection() // TC-05, TC-10, TC-12
+    {
+        await using ScriptedUpstream upstream = ScriptedUpstream.Answering();
+        await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", upstream.EndPoint.ToString());
+        var random = new Random(7);
+
+        using (var garbage = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            await garbage.ConnectAsync(daemon.EndPoint);
+            byte[] junk = new byte[64];
+            random.NextBytes(junk);
+            junk[2] &= 0x7F; // QR=0 so it is not simply dropped as a response
+            byte[] query = Wire.Query("after-garbage.example", id: 0x7777);
+            await garbage.SendAsync((byte[])[0, 64, .. junk, 0, (byte)query.Length, .. query], SocketFlags.None);
+            byte[] buffer = new byte[4096];
+            int total = 0;
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            while (!timeout.IsCancellationRequested && !ContainsId(buffer.AsSpan(0, total), 0x7777))
+            {
+                int read = await garbage.ReceiveAsync(buffer.AsMemory(total), SocketFlags.None, timeout.Token);
+                Assert.NotEqual(0, read);
+                total += read;
+            }
+        }
+
+        using (var huge = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            await huge.ConnectAsync(daemon.EndPoint);
+            byte[] frame = new byte[2 + 65535];
+            random.NextBytes(frame);
+            frame[0] = 0xFF;
+            frame[1] = 0xFF;
+            await huge.SendAsync(frame, SocketFlags.None);
+        }
+
+        for (int i = 0; i < 20; i++)
+        {
+            using var reset = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await reset.ConnectAsync(daemon.EndPoint);
+            byte[] query = Wire.Query($"reset{i}.example");
+            await reset.SendAsync((byte[])[0, (byte)query.Length, .. query], SocketFlags.None);
+            reset.LingerState = new LingerOption(true, 0); // close with RST, maybe while the answer is on its way
+        }
+
+        Assert.Single((await daemon.Client(tcp: true).QueryAsync("fine.example", QueryType.A)).Answers);
+        Assert.False(daemon.HasExited);
+        Assert.Equal(0, MetricsText.Value(await daemon.ScrapeAsync(), "nodedns_internal_errors_total"));
+    }
+
+    private static bool ContainsId(ReadOnlySpan<byte> stream, ushort id)
+    {
+        int position = 0;
+        while (position + 4 <= stream.Length)
+        {
+            int length = (stream[position] << 8) | stream[position + 1];
+            if (position + 2 + length > stream.Length)
+            {
+                return false;
+            }
+
+            if (length >= 2 && ((stream[position + 2] << 8) | stream[position + 3]) == id)
+            {
+                return true;
+            }
+
+            position += 2 + length;
+        }
+
+        return false;
+    }
 }

@@ -103,6 +103,19 @@ public sealed class UpstreamBehaviourTests
     }
 
     [Fact]
+    public async Task An_upstream_that_rejects_edns_is_asked_again_without_it() // ED-14
+    {
+        await using var upstream = new ScriptedUpstream(q => Task.FromResult(Wire.ReadU16(q.Message, 10) > 0
+            ? Replies(ScriptedUpstream.Reply(q.Message, 1, 0, []))
+            : Replies(ScriptedUpstream.AnswerA(q.Message, 60, last: 14))));
+        await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", upstream.EndPoint.ToString());
+
+        IDnsQueryResponse response = await daemon.Client().QueryAsync("old.example", QueryType.A);
+        Assert.Equal(IPAddress.Parse("192.0.2.14"), Assert.Single(response.Answers.ARecords()).Address);
+        Assert.Contains(upstream.Received, q => Wire.ReadU16(q.Message, 10) == 0);
+    }
+
+    [Fact]
     public async Task Oversized_udp_answer_is_fetched_again_over_tcp() // UR-06
     {
         byte[] BigAnswer(byte[] query, byte last)

@@ -122,6 +122,11 @@ public sealed class Forwarder : IAsyncDisposable
         try
         {
             DnsResponseMessage response = await _transport.ExchangeAsync(server, question, cancellation).ConfigureAwait(false);
+            if (response.Rcode is DnsRcode.FormErr or DnsRcode.NotImp && question.UseEdns)
+            {
+                response = await _transport.ExchangeAsync(server, question.WithoutEdns(), cancellation).ConfigureAwait(false); // ED-14
+            }
+
             upstream.RecordSuccess();
             Counters.Observe(server, response.Rcode, _time.GetElapsedTime(started));
             return DnsRcode.IsServerFailure(response.Rcode)

@@ -10,8 +10,9 @@ namespace NodeDns.Forwarding;
 /// </summary>
 public sealed class UpstreamQuestion
 {
-    public UpstreamQuestion(byte[] name, ushort type, ushort @class, bool dnssecOk, bool checkingDisabled)
+    public UpstreamQuestion(byte[] name, ushort type, ushort @class, bool dnssecOk, bool checkingDisabled, bool useEdns = true)
     {
+        UseEdns = useEdns;
         Name = name;
         Type = type;
         Class = @class;
@@ -25,6 +26,11 @@ public sealed class UpstreamQuestion
     public bool DnssecOk { get; }
     public bool CheckingDisabled { get; }
 
+    /// <summary>False for the one retry after an upstream rejected EDNS with FORMERR or NOTIMP (RFC 6891 §7).</summary>
+    public bool UseEdns { get; }
+
+    public UpstreamQuestion WithoutEdns() => new(Name, Type, Class, dnssecOk: false, CheckingDisabled, useEdns: false);
+
     public int QueryLength => DnsLimits.HeaderLength + Name.Length + 4 + DnsLimits.EmptyOptRecordLength;
 
     public static ushort NewId() => (ushort)RandomNumberGenerator.GetInt32(0, 65536);
@@ -34,14 +40,14 @@ public sealed class UpstreamQuestion
     {
         DnsHeader.SetId(destination, id);
         DnsHeader.SetFlags(destination, (ushort)(DnsHeader.RdBit | (CheckingDisabled ? DnsHeader.CdBit : 0)));
-        DnsHeader.SetCounts(destination, 1, 0, 0, 1);
+        DnsHeader.SetCounts(destination, 1, 0, 0, UseEdns ? 1 : 0);
         int position = DnsLimits.HeaderLength;
         Name.CopyTo(destination[position..]);
         position += Name.Length;
         BinaryPrimitives.WriteUInt16BigEndian(destination[position..], Type);
         BinaryPrimitives.WriteUInt16BigEndian(destination[(position + 2)..], Class);
         position += 4;
-        return position + EdnsWriter.WriteOpt(destination[position..], DnssecOk);
+        return UseEdns ? position + EdnsWriter.WriteOpt(destination[position..], DnssecOk) : position;
     }
 
     /// <summary>A reply answers this question when it is a well-formed response with our ID and the same question.</summary>
