@@ -187,12 +187,6 @@ public sealed class Forwarder : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _disposed.CancelAsync().ConfigureAwait(false);
-        if (_transport is IAsyncDisposable disposable)
-        {
-            await disposable.DisposeAsync().ConfigureAwait(false);
-        }
-    }
+    /// <summary>Stops the health probes; the transport belongs to whoever created it.</summary>
+    public async ValueTask DisposeAsync() => await _disposed.CancelAsync().ConfigureAwait(false);
 }
