@@ -79,7 +79,7 @@ public sealed class CacheIntelligenceTests
             ScriptedUpstream.Reply(q.Message, 3, 0, new Wire().Record("example", 6, 300, Wire.Soa("ns.example", "h.example", 300)).ToArray(), authority: 1))));
         await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", upstream.EndPoint.ToString(),
             "--cache-size", "500", "--cache-memory", "1Mi");
-        LookupClient client = daemon.Client();
+        LookupClient client = daemon.Client(timeoutMs: 6000);
         await client.QueryAsync("hot.example", QueryType.A);
 
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);

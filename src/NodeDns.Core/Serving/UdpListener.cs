@@ -74,7 +74,17 @@ public sealed class UdpListener : IDisposable
         var client = new ClientContext(listenerIndex, OverTcp: false, Ipv6: EndPoint.AddressFamily == AddressFamily.InterNetworkV6);
         foreach (Socket socket in _sockets)
         {
-            var thread = new Thread(() => ReceiveLoop(socket, pipeline, client, onError))
+            var thread = new Thread(() =>
+            {
+                if (OperatingSystem.IsLinux())
+                {
+                    BatchedReceiveLoop(socket, pipeline, client, onError);
+                }
+                else
+                {
+                    ReceiveLoop(socket, pipeline, client, onError);
+                }
+            })
             {
                 IsBackground = true,
                 Name = $"udp {EndPoint}",
@@ -128,6 +138,72 @@ public sealed class UdpListener : IDisposable
                 onError(e);
             }
         }
+    }
+
+    /// <summary>The Linux loop: recvmmsg up to 32 queries, answer the hits into one sendmmsg, hand misses on.</summary>
+    private void BatchedReceiveLoop(Socket socket, QueryPipeline pipeline, ClientContext context, Action<Exception> onError)
+    {
+        using var batch = new BatchedDatagrams();
+        byte[] key = new byte[QueryParser.MaxKeyLength];
+        while (_receiving && !_stopping.IsCancellationRequested)
+        {
+            int received;
+            try
+            {
+                received = batch.Receive(socket);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                if (_stopping.IsCancellationRequested || e is ObjectDisposedException)
+                {
+                    return;
+                }
+
+                continue; // e.g. an ICMP error from an earlier send
+            }
+
+            for (int i = 0; i < received; i++)
+            {
+                try
+                {
+                    ReadOnlySpan<byte> query = batch.Request(i);
+                    Interlocked.Increment(ref pipeline.Counters.UdpQueries);
+                    ClientContext from = context with { Address = ClientAddress.FromSockaddr(batch.Address(i)) };
+                    switch (pipeline.Process(query, from, key, batch.ResponseBuffer(i), out int length, out QueryInfo info))
+                    {
+                        case QueryOutcome.Answered:
+                            batch.QueueReply(i, length);
+                            break;
+                        case QueryOutcome.Miss:
+                            _ = AnswerMissAsync(socket, pipeline, query.ToArray(), info, key.AsSpan(0, info.KeyLength).ToArray(),
+                                from, ToSocketAddress(socket.AddressFamily, batch.Address(i)), onError);
+                            break;
+                    }
+                }
+                catch (Exception e)
+                {
+                    Interlocked.Increment(ref pipeline.Counters.InternalErrors);
+                    onError(e);
+                }
+            }
+
+            try
+            {
+                int failed = batch.SendQueued(socket);
+                Interlocked.Add(ref pipeline.Counters.SendErrors, failed);
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+        }
+    }
+
+    private static SocketAddress ToSocketAddress(AddressFamily family, ReadOnlySpan<byte> sockaddr)
+    {
+        var address = new SocketAddress(family, sockaddr.Length);
+        sockaddr.CopyTo(address.Buffer.Span);
+        return address;
     }
 
     private async Task AnswerMissAsync(Socket socket, QueryPipeline pipeline, byte[] query, QueryInfo info, byte[] key,

@@ -29,6 +29,10 @@ public sealed partial class ConfigReloader(
 
     private readonly SemaphoreSlim _requested = new(0, 1);
 
+    // Taken when the host is built, right after the settings were read, so a change made before ExecuteAsync runs
+    // is still seen as a change.
+    private readonly byte[]? _initialHash = Hash(state.Settings.WatchedFiles);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using PosixSignalRegistration hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
@@ -37,7 +41,7 @@ public sealed partial class ConfigReloader(
             Request();
         });
         IReadOnlyList<string> files = state.Settings.WatchedFiles;
-        byte[]? lastHash = Hash(files);
+        byte[]? lastHash = _initialHash;
         using var poll = new PeriodicTimer(PollInterval, time);
         Task<bool> tick = poll.WaitForNextTickAsync(stoppingToken).AsTask();
         try

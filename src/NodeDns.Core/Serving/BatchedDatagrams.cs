@@ -1,0 +1,146 @@
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace NodeDns.Serving;
+
+/// <summary>
+/// Linux recvmmsg/sendmmsg for a UDP listener: up to <see cref="Batch"/> datagrams per system call each way, into
+/// and out of preallocated, pinned buffers. Queries longer than <see cref="SlotLength"/> arrive flagged truncated
+/// and are dropped; answers never exceed the 1232-byte UDP cap, which fits a slot.
+/// </summary>
+internal sealed unsafe partial class BatchedDatagrams : IDisposable
+{
+    public const int Batch = 32;
+    public const int SlotLength = 4096;
+    private const int AddressLength = 128;
+    private const int MsgWaitForOne = 0x10000;
+    private const int MsgTrunc = 0x20;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct IoVec
+    {
+        public byte* Base;
+        public nuint Length;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct MsgHdr
+    {
+        public byte* Name;
+        public uint NameLength;
+        public IoVec* Iov;
+        public nuint IovLength;
+        public void* Control;
+        public nuint ControlLength;
+        public int Flags;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct MMsgHdr
+    {
+        public MsgHdr Header;
+        public uint Length;
+    }
+
+    [LibraryImport("libc", EntryPoint = "recvmmsg", SetLastError = true)]
+    private static partial int RecvMMsg(int socket, MMsgHdr* messages, uint count, int flags, void* timeout);
+
+    [LibraryImport("libc", EntryPoint = "sendmmsg", SetLastError = true)]
+    private static partial int SendMMsg(int socket, MMsgHdr* messages, uint count, int flags);
+
+    private readonly byte* _memory;
+    private readonly MMsgHdr* _received;
+    private readonly MMsgHdr* _replies;
+    private readonly IoVec* _receiveVectors;
+    private readonly IoVec* _replyVectors;
+    private readonly byte* _requests;
+    private readonly byte* _responses;
+    private readonly byte* _addresses;
+    private int _replyCount;
+
+    public BatchedDatagrams()
+    {
+        nuint size = (nuint)((Batch * sizeof(MMsgHdr) * 2) + (Batch * sizeof(IoVec) * 2) + (Batch * SlotLength * 2) + (Batch * AddressLength));
+        _memory = (byte*)NativeMemory.AllocZeroed(size);
+        byte* next = _memory;
+        _received = (MMsgHdr*)next;
+        next += Batch * sizeof(MMsgHdr);
+        _replies = (MMsgHdr*)next;
+        next += Batch * sizeof(MMsgHdr);
+        _receiveVectors = (IoVec*)next;
+        next += Batch * sizeof(IoVec);
+        _replyVectors = (IoVec*)next;
+        next += Batch * sizeof(IoVec);
+        _requests = next;
+        next += Batch * SlotLength;
+        _responses = next;
+        next += Batch * SlotLength;
+        _addresses = next;
+    }
+
+    /// <summary>Waits for at least one datagram and takes up to <see cref="Batch"/>; 0 on the receive timeout.</summary>
+    /// <exception cref="SocketException">Any other error.</exception>
+    public int Receive(Socket socket)
+    {
+        for (int i = 0; i < Batch; i++)
+        {
+            _receiveVectors[i] = new IoVec { Base = _requests + (i * SlotLength), Length = SlotLength };
+            _received[i] = new MMsgHdr
+            {
+                Header = new MsgHdr { Name = _addresses + (i * AddressLength), NameLength = AddressLength, Iov = _receiveVectors + i, IovLength = 1 },
+            };
+        }
+
+        int count = RecvMMsg((int)socket.SafeHandle.DangerousGetHandle(), _received, Batch, MsgWaitForOne, null);
+        if (count >= 0)
+        {
+            return count;
+        }
+
+        int error = Marshal.GetLastPInvokeError();
+        return error is 11 or 4 ? 0 : throw new SocketException(error); // EAGAIN (the receive timeout), EINTR
+    }
+
+    public ReadOnlySpan<byte> Request(int index) =>
+        (_received[index].Header.Flags & MsgTrunc) != 0 ? [] : new ReadOnlySpan<byte>(_requests + (index * SlotLength), (int)_received[index].Length);
+
+    public ReadOnlySpan<byte> Address(int index) => new(_addresses + (index * AddressLength), (int)_received[index].Header.NameLength);
+
+    /// <summary>The buffer to write the answer to datagram <paramref name="index"/> into.</summary>
+    public Span<byte> ResponseBuffer(int index) => new(_responses + (index * SlotLength), SlotLength);
+
+    /// <summary>Queues the answer written into <see cref="ResponseBuffer"/> for the sender of datagram <paramref name="index"/>.</summary>
+    public void QueueReply(int index, int length)
+    {
+        _replyVectors[_replyCount] = new IoVec { Base = _responses + (index * SlotLength), Length = (nuint)length };
+        _replies[_replyCount] = new MMsgHdr
+        {
+            Header = new MsgHdr { Name = _addresses + (index * AddressLength), NameLength = _received[index].Header.NameLength, Iov = _replyVectors + _replyCount, IovLength = 1 },
+        };
+        _replyCount++;
+    }
+
+    /// <summary>Sends every queued answer; returns how many could not be sent.</summary>
+    public int SendQueued(Socket socket)
+    {
+        int sent = 0;
+        int failed = 0;
+        while (sent + failed < _replyCount)
+        {
+            int count = SendMMsg((int)socket.SafeHandle.DangerousGetHandle(), _replies + sent + failed, (uint)(_replyCount - sent - failed), 0);
+            if (count > 0)
+            {
+                sent += count;
+            }
+            else
+            {
+                failed++; // skip the datagram the kernel refused (e.g. an unreachable client) and go on
+            }
+        }
+
+        _replyCount = 0;
+        return failed;
+    }
+
+    public void Dispose() => NativeMemory.Free(_memory);
+}
