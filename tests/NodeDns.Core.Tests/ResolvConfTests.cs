@@ -76,6 +76,15 @@ public class ResolvConfTests
     }
 
     [Fact]
+    public void Rewrite_stays_idempotent_with_odd_whitespace_and_drops_invalid_nameservers() // found by fuzzing (tests/fuzz/regressions/resolvconf)
+    {
+        ResolvConfFile file = ResolvConfFile.Parse("domain eom\nnameserver feh0\v;\nnameserver 10.0.0.2\v\nsortlist 10\n");
+        ResolvConfFile once = ResolvConfRewriter.Rewrite(file, NodeDns, keep: 2);
+        Assert.Equal(["169.254.20.10", "10.0.0.2"], once.Nameservers);
+        Assert.Equal(once.ToString(), ResolvConfRewriter.Rewrite(ResolvConfFile.Parse(once.ToString()), NodeDns, keep: 2).ToString());
+    }
+
+    [Fact]
     public void Diff_shows_the_change_in_unified_form()
     {
         string diff = UnifiedDiff.Create("/etc/resolv.conf", "search a\nnameserver 10.0.0.1\n", "search a\nnameserver 169.254.20.10\n");

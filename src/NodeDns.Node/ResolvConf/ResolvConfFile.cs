@@ -65,7 +65,7 @@ public sealed class ResolvConfFile
         }
 
         string withoutComment = trimmed.Split('#', ';')[0];
-        string[] fields = withoutComment.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        string[] fields = withoutComment.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries); // any whitespace, as Trim() above
         ResolvLineKind kind = fields[0] switch
         {
             "nameserver" when fields.Length >= 2 => ResolvLineKind.Nameserver,

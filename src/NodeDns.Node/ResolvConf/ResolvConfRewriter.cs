@@ -16,7 +16,7 @@ public static class ResolvConfRewriter
     {
         string[] wanted = [.. nameservers.Select(a => a.ToString())];
         string[] kept = [.. original.Nameservers
-            .Where(n => !wanted.Contains(Normalize(n)))
+            .Where(n => IPAddress.TryParse(n.Split('%')[0], out _) && !wanted.Contains(Normalize(n))) // glibc ignores the rest
             .Distinct()
             .Take(Math.Max(0, Math.Min(keep, MaxNameservers - wanted.Length)))];
         var lines = new List<ResolvLine>();
