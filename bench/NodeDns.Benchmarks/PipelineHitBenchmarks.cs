@@ -40,7 +40,8 @@ public class PipelineHitBenchmarks
         var options = new PipelineOptions { PrefetchHits = 0 };
         _plain = new QueryPipeline(cache, () => router, forwarder, TimeProvider.System, options);
         var observer = new PrometheusQueryObserver(new DnsMetrics(), [new IPEndPoint(IPAddress.Loopback, 53)], TimeProvider.System);
-        _observed = new QueryPipeline(cache, () => router, forwarder, TimeProvider.System, options, observer);
+        _observed = new QueryPipeline(cache, () => router, forwarder, TimeProvider.System, options, observer,
+            new ClientPolicy(new ClientPolicyOptions(), TimeProvider.System));
         _query = Messages.Query("Svc4242.Default.svc.cluster.local");
     }
 

@@ -32,6 +32,9 @@ public sealed class ClientPolicy(ClientPolicyOptions options, TimeProvider time)
 {
     private readonly ConcurrentDictionary<ClientAddress, Bucket> _buckets = new();
 
+    // An array, not the options' IReadOnlyList: enumerating an interface would allocate on every query.
+    private readonly AddressPrefix[] _allowed = [.. options.Allowed];
+
     public ClientPolicyOptions Options { get; } = options;
     public long Refused;
     public long RateLimited;
@@ -39,7 +42,7 @@ public sealed class ClientPolicy(ClientPolicyOptions options, TimeProvider time)
     /// <summary>Allocation-free check of the allow-list.</summary>
     public bool IsAllowed(ClientAddress client)
     {
-        foreach (AddressPrefix prefix in Options.Allowed)
+        foreach (AddressPrefix prefix in _allowed)
         {
             if (prefix.Contains(client))
             {
