@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using static NodeDns.Serving.LinuxSocketCalls;
 
 namespace NodeDns.Serving;
 
@@ -8,45 +9,11 @@ namespace NodeDns.Serving;
 /// and out of preallocated, pinned buffers. Queries longer than <see cref="SlotLength"/> arrive flagged truncated
 /// and are dropped; answers never exceed the 1232-byte UDP cap, which fits a slot.
 /// </summary>
-internal sealed unsafe partial class BatchedDatagrams : IDisposable
+internal sealed unsafe class BatchedDatagrams : IDisposable
 {
     public const int Batch = 32;
     public const int SlotLength = 4096;
     private const int AddressLength = 128;
-    private const int MsgWaitForOne = 0x10000;
-    private const int MsgTrunc = 0x20;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct IoVec
-    {
-        public byte* Base;
-        public nuint Length;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct MsgHdr
-    {
-        public byte* Name;
-        public uint NameLength;
-        public IoVec* Iov;
-        public nuint IovLength;
-        public void* Control;
-        public nuint ControlLength;
-        public int Flags;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct MMsgHdr
-    {
-        public MsgHdr Header;
-        public uint Length;
-    }
-
-    [LibraryImport("libc", EntryPoint = "recvmmsg", SetLastError = true)]
-    private static partial int RecvMMsg(int socket, MMsgHdr* messages, uint count, int flags, void* timeout);
-
-    [LibraryImport("libc", EntryPoint = "sendmmsg", SetLastError = true)]
-    private static partial int SendMMsg(int socket, MMsgHdr* messages, uint count, int flags);
 
     private readonly byte* _memory;
     private readonly MMsgHdr* _received;

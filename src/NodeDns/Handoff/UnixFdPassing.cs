@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using static NodeDns.Serving.LinuxSocketCalls;
 
 namespace NodeDns.Daemon.Handoff;
 
@@ -8,37 +9,9 @@ namespace NodeDns.Daemon.Handoff;
 /// gets its own descriptors for the very same kernel sockets, so nothing queued on them is lost in a hand-off.
 /// Linux x86-64/arm64 layouts of msghdr and cmsghdr.
 /// </summary>
-internal static unsafe partial class UnixFdPassing
+internal static unsafe class UnixFdPassing
 {
-    private const int SolSocket = 1;
-    private const int ScmRights = 1;
-    private const int CmsgHeaderLength = 16;
     public const int MaxDescriptors = 64;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct IoVec
-    {
-        public void* Base;
-        public nuint Length;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct MsgHdr
-    {
-        public void* Name;
-        public uint NameLength;
-        public IoVec* Iov;
-        public nuint IovLength;
-        public void* Control;
-        public nuint ControlLength;
-        public int Flags;
-    }
-
-    [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
-    private static partial nint SendMsg(int socket, MsgHdr* message, int flags);
-
-    [LibraryImport("libc", EntryPoint = "recvmsg", SetLastError = true)]
-    private static partial nint RecvMsg(int socket, MsgHdr* message, int flags);
 
     /// <summary>Sends <paramref name="payload"/> with <paramref name="descriptors"/> attached, in one message.</summary>
     public static void Send(Socket unix, ReadOnlySpan<byte> payload, IReadOnlyList<int> descriptors)
