@@ -49,38 +49,12 @@ public static class NetworkCommands
 
     public static NodeNetworkOptions ParseOptions(VerbArguments parsed) => new()
     {
-        LocalIps = ParseLocalIps(parsed.Require("--local-ip"), "--local-ip"),
-        InterfaceName = ParseInterfaceName(parsed.Get("--interface") ?? LinkLocalInterface.DefaultName, "--interface"),
+        LocalIps = SettingsParser.ParseLocalIps(parsed.Require("--local-ip"), "--local-ip"),
+        InterfaceName = SettingsParser.ParseInterfaceName(parsed.Get("--interface") ?? LinkLocalInterface.DefaultName, "--interface"),
         HealthPort = ParsePort(parsed.Get("--health-port") ?? "8080", "--health-port"),
         DnsPort = ParsePort(parsed.Get("--dns-port") ?? "53", "--dns-port"),
-        Firewall = ParseFirewall(parsed.Get("--firewall") ?? "iptables", "--firewall"),
+        Firewall = SettingsParser.ParseFirewall(parsed.Get("--firewall") ?? "iptables", "--firewall"),
         FailOpen = parsed.Has("--fail-open"),
-    };
-
-    public static IReadOnlyList<IPAddress> ParseLocalIps(string text, string source)
-    {
-        var addresses = new List<IPAddress>();
-        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            addresses.Add(IPAddress.TryParse(part.Trim('[', ']'), out IPAddress? address) && !IPAddress.IsLoopback(address)
-                ? address
-                : throw new ConfigurationException($"{source}: invalid value '{text}': '{part}' is not a non-loopback IP address"));
-        }
-
-        return addresses.Count > 0 ? addresses : throw new ConfigurationException($"{source}: invalid value '{text}': no address");
-    }
-
-    public static string ParseInterfaceName(string name, string source) =>
-        name.Length is > 0 and <= 15 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
-            ? name
-            : throw new ConfigurationException($"{source}: invalid value '{name}': an interface name has 1-15 letters, digits, '-', '_' or '.'");
-
-    public static FirewallBackend ParseFirewall(string text, string source) => text.ToLowerInvariant() switch
-    {
-        "iptables" => FirewallBackend.Iptables,
-        "nftables" => FirewallBackend.Nftables,
-        "none" => FirewallBackend.None,
-        _ => throw new ConfigurationException($"{source}: invalid value '{text}': expected iptables, nftables or none"),
     };
 
     private static int ParsePort(string text, string source) =>

@@ -248,14 +248,14 @@ public static class SettingsParser
 
         return new NodeNetworkOptions
         {
-            LocalIps = Cli.NetworkCommands.ParseLocalIps(string.Join(',', localIp.Values), localIp.Source),
+            LocalIps = ParseLocalIps(string.Join(',', localIp.Values), localIp.Source),
             DnsPort = Integer(raw, OptionCatalog.DnsPort, 53, 1, 65535),
             HealthPort = Integer(raw, OptionCatalog.HealthPort, 8080, 1, 65535),
             InterfaceName = raw.TryGetValue(OptionCatalog.Interface, out RawValue? name)
-                ? Cli.NetworkCommands.ParseInterfaceName(name.Values[^1], name.Source)
+                ? ParseInterfaceName(name.Values[^1], name.Source)
                 : Node.Network.LinkLocalInterface.DefaultName,
             Firewall = raw.TryGetValue(OptionCatalog.Firewall, out RawValue? firewall)
-                ? Cli.NetworkCommands.ParseFirewall(firewall.Values[^1], firewall.Source)
+                ? ParseFirewall(firewall.Values[^1], firewall.Source)
                 : FirewallBackend.Iptables,
             SetupInterface = Switch(raw, OptionCatalog.SetupInterface),
             FailOpen = Switch(raw, OptionCatalog.FailOpen),
@@ -346,6 +346,32 @@ public static class SettingsParser
             _ => throw Bad(value.Source, value.Values[^1], "expected true or false"),
         };
     }
+
+    public static IReadOnlyList<IPAddress> ParseLocalIps(string text, string source)
+    {
+        var addresses = new List<IPAddress>();
+        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            addresses.Add(IPAddress.TryParse(part.Trim('[', ']'), out IPAddress? address) && !IPAddress.IsLoopback(address)
+                ? address
+                : throw new ConfigurationException($"{source}: invalid value '{text}': '{part}' is not a non-loopback IP address"));
+        }
+
+        return addresses.Count > 0 ? addresses : throw new ConfigurationException($"{source}: invalid value '{text}': no address");
+    }
+
+    public static string ParseInterfaceName(string name, string source) =>
+        name.Length is > 0 and <= 15 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
+            ? name
+            : throw new ConfigurationException($"{source}: invalid value '{name}': an interface name has 1-15 letters, digits, '-', '_' or '.'");
+
+    public static FirewallBackend ParseFirewall(string text, string source) => text.ToLowerInvariant() switch
+    {
+        "iptables" => FirewallBackend.Iptables,
+        "nftables" => FirewallBackend.Nftables,
+        "none" => FirewallBackend.None,
+        _ => throw new ConfigurationException($"{source}: invalid value '{text}': expected iptables, nftables or none"),
+    };
 
     private static int Integer(IReadOnlyDictionary<OptionSpec, RawValue> raw, OptionSpec option, int fallback, int min, int max)
     {

@@ -26,20 +26,23 @@ public sealed class PrometheusQueryObserver : IQueryObserver
     private readonly DnsMetrics _metrics;
     private readonly string[] _servers;
     private readonly TimeProvider _time;
-    private readonly ZoneRoute _unrouted;
+
+    /// <summary>Series for answers to queries that did not parse far enough to have a zone, per listener (zone ".").</summary>
+    private readonly ZoneSeries?[] _unrouted;
 
     public PrometheusQueryObserver(DnsMetrics metrics, IReadOnlyList<IPEndPoint> listeners, TimeProvider time)
     {
         _metrics = metrics;
         _servers = [.. listeners.Select(l => "dns://" + l)];
         _time = time;
-        _unrouted = new ZoneRoute([0], new UpstreamPool([new UpstreamServer(new IPEndPoint(IPAddress.Loopback, 53), UpstreamTransport.Udp)], UpstreamPolicy.Random),
-            Caching.TtlPolicy.Default);
+        _unrouted = new ZoneSeries?[_servers.Length];
     }
 
     public void Answered(in ClientContext client, ZoneRoute? zone, ushort type, int rcode, AnswerSource source, long receivedAt)
     {
-        ZoneSeries series = Series(zone ?? _unrouted, client.Listener);
+        ZoneSeries series = zone is null
+            ? _unrouted[client.Listener] ??= new ZoneSeries(_metrics, _servers[client.Listener], ".")
+            : Series(zone, client.Listener);
         int typeIndex = TypeIndex(type);
         int requestIndex = (((client.OverTcp ? 1 : 0) * 2) + (client.Ipv6 ? 1 : 0)) * TypeNames.Length + typeIndex;
         (series.Requests[requestIndex] ??= series.BindRequest(requestIndex)).Inc();
