@@ -21,7 +21,7 @@ internal sealed class ScriptedTransport : IUpstreamTransport
     public async Task<DnsResponseMessage> ExchangeAsync(UpstreamServer server, UpstreamQuestion question, CancellationToken cancellation)
     {
         Calls.Enqueue((server, question));
-        byte[] reply = await Script(server, question, cancellation);
+        byte[] reply = await Script(server, question, cancellation).ConfigureAwait(false);
         Assert.True(ResponseReader.TryRead(reply, out DnsResponseMessage response));
         return response;
     }
@@ -39,10 +39,12 @@ internal sealed class ScriptedTransport : IUpstreamTransport
     public static byte[] NxDomain(UpstreamQuestion q, uint ttl) =>
         Reply(q, 3, w => w.Record("example", 6, ttl, Wire.Soa("ns.example", "host.example", ttl)), authority: 1);
 
-    public static async Task<byte[]> Silence(CancellationToken cancellation)
+    /// <summary>No reply; cancelled on the thread that cancels, as the real transport is.</summary>
+    public static Task<byte[]> Silence(CancellationToken cancellation)
     {
-        await Task.Delay(Timeout.Infinite, cancellation);
-        throw new InvalidOperationException("unreachable");
+        var never = new TaskCompletionSource<byte[]>();
+        cancellation.Register(() => never.TrySetCanceled(cancellation));
+        return never.Task;
     }
 }
 

@@ -87,12 +87,19 @@ public sealed class ObservabilityTests
             await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--config", config);
             var answers = new List<IPAddress?>();
             LookupClient client = daemon.Client();
-            for (int i = 0; i < 150; i++)
+            // Queries keep going through the reload: 50 before SIGHUP, then on until it was applied, then 50 more.
+            int until = int.MaxValue;
+            for (int i = 0; i < until && i < 3000; i++)
             {
                 if (i == 50)
                 {
                     await File.WriteAllTextAsync(config, $$"""{ "upstream": ["{{second.EndPoint}}"] }""");
                     daemon.Signal(1); // SIGHUP
+                }
+
+                if (i > 50 && until == int.MaxValue && daemon.Output.Contains("configuration reloaded", StringComparison.Ordinal))
+                {
+                    until = i + 50;
                 }
 
                 IDnsQueryResponse response = await client.QueryAsync($"q{i}.example", QueryType.A);

@@ -106,7 +106,11 @@ public sealed class Forwarder : IAsyncDisposable
         }
         finally
         {
-            await deadline.CancelAsync().ConfigureAwait(false);
+            // Synchronously: the callbacks (the tries still listening, the next-try timer) are short, and CancelAsync
+            // would resume this method on the thread pool, a thread switch per query.
+#pragma warning disable CA1849
+            deadline.Cancel();
+#pragma warning restore CA1849
         }
 
         return lastFailure ?? new ForwardResult(null, null, "no upstream answered");

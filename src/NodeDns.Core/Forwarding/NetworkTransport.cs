@@ -19,7 +19,8 @@ public sealed class NetworkTransport(ForwarderCounters counters) : IUpstreamTran
             return await TcpClient(server).ExchangeAsync(question, cancellation).ConfigureAwait(false);
         }
 
-        DnsResponseMessage? response = await UdpExchange.ExchangeAsync(server, question, counters, cancellation).ConfigureAwait(false);
+        DnsResponseMessage? response = await UdpReactor.Current.ExchangeAsync(server.EndPoint, question, counters, cancellation)
+            .ConfigureAwait(false);
         if (response is { Truncated: false } || (response is not null && server.Transport == UpstreamTransport.UdpOnly))
         {
             return response;

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using NodeDns.Protocol;
 
 namespace NodeDns.Forwarding;
@@ -33,7 +32,7 @@ public sealed class UpstreamQuestion
 
     public int QueryLength => DnsLimits.HeaderLength + Name.Length + 4 + DnsLimits.EmptyOptRecordLength;
 
-    public static ushort NewId() => (ushort)RandomNumberGenerator.GetInt32(0, 65536);
+    public static ushort NewId() => SecureRandom.NextUInt16();
 
     /// <summary>Writes the query with <paramref name="id"/> into <paramref name="destination"/>; returns its length.</summary>
     public int WriteQuery(ushort id, Span<byte> destination)

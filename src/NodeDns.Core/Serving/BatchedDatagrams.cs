@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using static NodeDns.Serving.LinuxSocketCalls;
+using static NodeDns.Interop.LinuxSocketCalls;
 
 namespace NodeDns.Serving;
 
@@ -45,9 +45,12 @@ internal sealed unsafe class BatchedDatagrams : IDisposable
         _addresses = next;
     }
 
-    /// <summary>Waits for at least one datagram and takes up to <see cref="Batch"/>; 0 on the receive timeout.</summary>
+    /// <summary>
+    /// Takes up to <see cref="Batch"/> datagrams, after waiting for the first one when <paramref name="wait"/>;
+    /// 0 on the receive timeout or when nothing is queued.
+    /// </summary>
     /// <exception cref="SocketException">Any other error.</exception>
-    public int Receive(Socket socket)
+    public int Receive(Socket socket, bool wait)
     {
         for (int i = 0; i < Batch; i++)
         {
@@ -58,7 +61,7 @@ internal sealed unsafe class BatchedDatagrams : IDisposable
             };
         }
 
-        int count = RecvMMsg((int)socket.SafeHandle.DangerousGetHandle(), _received, Batch, MsgWaitForOne, null);
+        int count = RecvMMsg((int)socket.SafeHandle.DangerousGetHandle(), _received, Batch, wait ? MsgWaitForOne : MsgDontWait, null);
         if (count >= 0)
         {
             return count;

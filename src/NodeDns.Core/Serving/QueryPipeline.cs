@@ -323,7 +323,8 @@ public sealed class QueryPipeline
 
     private sealed class InFlightQuestion
     {
-        public readonly TaskCompletionSource<ResponseTemplate?> Completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>Waiters continue on the thread that completes it (a UDP listener's reactor): no thread switch.</summary>
+        public readonly TaskCompletionSource<ResponseTemplate?> Completion = new();
         public int Waiters = 1;
     }
 }

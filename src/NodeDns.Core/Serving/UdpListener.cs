@@ -1,13 +1,14 @@
 using System.Net;
 using System.Net.Sockets;
+using NodeDns.Forwarding;
 using NodeDns.Protocol;
 
 namespace NodeDns.Serving;
 
 /// <summary>
-/// Serves DNS over UDP on one address with several SO_REUSEPORT sockets, each drained by a dedicated thread doing
-/// blocking <c>ReceiveFrom</c> with a reused <see cref="SocketAddress"/>: no allocation per packet, and a cache hit
-/// is answered inline. Misses are handed to the pipeline and answered from the thread that completes them.
+/// Serves DNS over UDP on one address with several SO_REUSEPORT sockets, each drained by a dedicated thread with
+/// Linux recvmmsg/sendmmsg: no allocation per packet, and a cache hit is answered inline. A miss is forwarded from
+/// the same thread, whose <see cref="UdpReactor"/> also receives the upstream's reply and relays the answer.
 /// </summary>
 public sealed class UdpListener : IDisposable
 {
@@ -19,6 +20,7 @@ public sealed class UdpListener : IDisposable
     private static readonly TimeSpan ReceivePollInterval = TimeSpan.FromMilliseconds(250);
 
     private volatile bool _receiving = true;
+    private CountdownEvent? _readersStopped;
 
     private UdpListener(IPEndPoint endPoint, Socket[] sockets)
     {
@@ -72,18 +74,12 @@ public sealed class UdpListener : IDisposable
     public void Start(QueryPipeline pipeline, int listenerIndex, Action<Exception> onError)
     {
         var client = new ClientContext(listenerIndex, OverTcp: false, Ipv6: EndPoint.AddressFamily == AddressFamily.InterNetworkV6);
+        _readersStopped = new CountdownEvent(_sockets.Length);
         foreach (Socket socket in _sockets)
         {
             var thread = new Thread(() =>
             {
-                if (OperatingSystem.IsLinux())
-                {
-                    BatchedReceiveLoop(socket, pipeline, client, onError);
-                }
-                else
-                {
-                    ReceiveLoop(socket, pipeline, client, onError);
-                }
+                BatchedReceiveLoop(socket, pipeline, client, onError);
             })
             {
                 IsBackground = true,
@@ -94,63 +90,57 @@ public sealed class UdpListener : IDisposable
         }
     }
 
-    private void ReceiveLoop(Socket socket, QueryPipeline pipeline, ClientContext context, Action<Exception> onError)
+    /// <summary>
+    /// recvmmsg up to 32 queries, answer the hits into one sendmmsg, hand misses on. While misses this thread started
+    /// are in flight, it waits in its <see cref="UdpReactor"/> for their replies and for new queries alike.
+    /// </summary>
+    private void BatchedReceiveLoop(Socket socket, QueryPipeline pipeline, ClientContext context, Action<Exception> onError)
     {
-        byte[] request = GC.AllocateArray<byte>(DnsLimits.MaxMessageLength, pinned: true);
-        byte[] response = GC.AllocateArray<byte>(DnsLimits.MaxMessageLength, pinned: true);
-        byte[] key = new byte[QueryParser.MaxKeyLength];
-        var client = new SocketAddress(socket.AddressFamily);
-        while (_receiving && !_stopping.IsCancellationRequested)
+        bool readerStopped = false;
+        try
         {
-            int received;
-            try
-            {
-                received = socket.ReceiveFrom(request, SocketFlags.None, client);
-            }
-            catch (SocketException) when (!_stopping.IsCancellationRequested)
-            {
-                continue; // the idle poll interval, ICMP errors from an earlier send, or an oversized datagram
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            try
-            {
-                ReadOnlySpan<byte> query = request.AsSpan(0, received);
-                Interlocked.Increment(ref pipeline.Counters.UdpQueries);
-                ClientContext from = context with { Address = ClientAddress.From(client) };
-                switch (pipeline.Process(query, from, key, response, out int length, out QueryInfo info))
-                {
-                    case QueryOutcome.Answered:
-                        Send(socket, response.AsSpan(0, length), client, pipeline.Counters);
-                        break;
-                    case QueryOutcome.Miss:
-                        _ = AnswerMissAsync(socket, pipeline, query.ToArray(), info, key.AsSpan(0, info.KeyLength).ToArray(),
-                            from, Copy(client), onError);
-                        break;
-                }
-            }
-            catch (Exception e)
-            {
-                Interlocked.Increment(ref pipeline.Counters.InternalErrors);
-                onError(e);
-            }
+            ServeUntilStopped(socket, pipeline, context, onError, ref readerStopped);
+        }
+        finally
+        {
+            SignalStoppedReading(ref readerStopped);
         }
     }
 
-    /// <summary>The Linux loop: recvmmsg up to 32 queries, answer the hits into one sendmmsg, hand misses on.</summary>
-    private void BatchedReceiveLoop(Socket socket, QueryPipeline pipeline, ClientContext context, Action<Exception> onError)
+    private void ServeUntilStopped(Socket socket, QueryPipeline pipeline, ClientContext context, Action<Exception> onError,
+        ref bool readerStopped)
     {
         using var batch = new BatchedDatagrams();
+        using UdpReactor reactor = UdpReactor.HostOnCurrentThread();
+        reactor.WatchListener((int)socket.SafeHandle.DangerousGetHandle());
         byte[] key = new byte[QueryParser.MaxKeyLength];
-        while (_receiving && !_stopping.IsCancellationRequested)
+        int pollMilliseconds = (int)ReceivePollInterval.TotalMilliseconds;
+        while (!_stopping.IsCancellationRequested)
         {
+            if (!_receiving)
+            {
+                // Stopped reading for a successor: relay what is still in flight, then end.
+                SignalStoppedReading(ref readerStopped);
+                reactor.UnwatchListener();
+                if (reactor.Open == 0)
+                {
+                    return;
+                }
+
+                reactor.Poll(pollMilliseconds);
+                continue;
+            }
+
             int received;
             try
             {
-                received = batch.Receive(socket);
+                bool idle = reactor.Open == 0;
+                if (!idle && !reactor.Poll(pollMilliseconds))
+                {
+                    continue;
+                }
+
+                received = batch.Receive(socket, wait: idle);
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
@@ -236,13 +226,6 @@ public sealed class UdpListener : IDisposable
         }
     }
 
-    private static SocketAddress Copy(SocketAddress address)
-    {
-        var copy = new SocketAddress(address.Family, address.Size);
-        address.Buffer.Span.CopyTo(copy.Buffer.Span);
-        return copy;
-    }
-
     /// <summary>
     /// Stops reading without closing the sockets, so that nothing queued on them is lost while a successor that shares
     /// them keeps reading; answers to queries already read still go out.
@@ -250,9 +233,15 @@ public sealed class UdpListener : IDisposable
     public void StopReceiving()
     {
         _receiving = false;
-        foreach (Thread thread in _threads)
+        _readersStopped?.Wait(ReceivePollInterval * 4);
+    }
+
+    private void SignalStoppedReading(ref bool signalled)
+    {
+        if (!signalled)
         {
-            thread.Join(ReceivePollInterval * 4);
+            signalled = true;
+            _readersStopped!.Signal();
         }
     }
 

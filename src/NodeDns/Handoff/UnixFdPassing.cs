@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using static NodeDns.Serving.LinuxSocketCalls;
+using static NodeDns.Interop.LinuxSocketCalls;
 
 namespace NodeDns.Daemon.Handoff;
 

@@ -29,17 +29,33 @@ public sealed partial class ConfigReloader(
 
     private readonly SemaphoreSlim _requested = new(0, 1);
 
+    // Registered when the host is built, before any listener opens: SIGHUP's default action would end the process,
+    // and a reload asked for before ExecuteAsync runs is simply picked up when it does.
+    private PosixSignalRegistration? _hangup;
+
     // Taken when the host is built, right after the settings were read, so a change made before ExecuteAsync runs
     // is still seen as a change.
     private readonly byte[]? _initialHash = Hash(state.Settings.WatchedFiles);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Takes SIGHUP from now on; called when the host is built.</summary>
+    public ConfigReloader HandleHangup()
     {
-        using PosixSignalRegistration hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        _hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
             context.Cancel = true;
             Request();
         });
+        return this;
+    }
+
+    public override void Dispose()
+    {
+        _hangup?.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
         IReadOnlyList<string> files = state.Settings.WatchedFiles;
         byte[]? lastHash = _initialHash;
         using var poll = new PeriodicTimer(PollInterval, time);

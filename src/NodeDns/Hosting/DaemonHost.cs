@@ -54,7 +54,7 @@ public static class DaemonHost
         });
         services.AddSingleton(sp => new ConfigReloader(load, sp.GetRequiredService<ServingState>(), sp.GetRequiredService<DnsCache>(),
             sp.GetRequiredService<QueryPipeline>(), logLevel, sp.GetRequiredService<DnsMetrics>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<ConfigReloader>>()));
+            sp.GetRequiredService<ILogger<ConfigReloader>>()).HandleHangup());
         services.AddSingleton<DnsService>();
 
         // Hosted services start in this order and stop in reverse: the snapshot is loaded before DNS is served and

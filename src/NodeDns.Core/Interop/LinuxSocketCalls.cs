@@ -1,14 +1,21 @@
 using System.Runtime.InteropServices;
 
-namespace NodeDns.Serving;
+namespace NodeDns.Interop;
 
-/// <summary>The Linux socket calls the managed Socket has no API for, with the x86-64/arm64 layouts of their structs.</summary>
+/// <summary>
+/// The Linux socket calls made directly: those the managed Socket has no API for, and the handful a fresh upstream
+/// socket per query needs without the cost of a managed Socket. x86-64/arm64 layouts of the structs.
+/// </summary>
 internal static unsafe partial class LinuxSocketCalls
 {
     public const int SolSocket = 1;
     public const int ScmRights = 1;
     public const int MsgWaitForOne = 0x10000;
     public const int MsgTrunc = 0x20;
+    public const int MsgDontWait = 0x40;
+    public const int SockDgram = 2;
+    public const int SockNonBlock = 0x800;
+    public const int SockCloExec = 0x80000;
 
     /// <summary>sizeof(struct cmsghdr): cmsg_len (size_t), cmsg_level, cmsg_type.</summary>
     public const int CmsgHeaderLength = 16;
@@ -38,6 +45,24 @@ internal static unsafe partial class LinuxSocketCalls
         public MsgHdr Header;
         public uint Length;
     }
+
+    [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)]
+    public static partial int Socket(int domain, int type, int protocol);
+
+    [LibraryImport("libc", EntryPoint = "bind", SetLastError = true)]
+    public static partial int Bind(int socket, byte* address, uint addressLength);
+
+    [LibraryImport("libc", EntryPoint = "connect", SetLastError = true)]
+    public static partial int Connect(int socket, byte* address, uint addressLength);
+
+    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
+    public static partial nint Send(int socket, byte* buffer, nuint length, int flags);
+
+    [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
+    public static partial nint Recv(int socket, byte* buffer, nuint length, int flags);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int descriptor);
 
     [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
     public static partial nint SendMsg(int socket, MsgHdr* message, int flags);

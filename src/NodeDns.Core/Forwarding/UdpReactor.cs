@@ -1,0 +1,281 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Runtime.InteropServices;
+using NodeDns.Interop;
+using NodeDns.Protocol;
+
+namespace NodeDns.Forwarding;
+
+/// <summary>
+/// Runs upstream UDP queries on raw non-blocking sockets watched by one epoll set, and completes each query on the
+/// thread that polls it. A UDP listener thread hosts a reactor of its own and polls it together with its listening
+/// socket, so a miss is sent, answered and relayed without a thread switch; queries started on any other thread go to
+/// a shared reactor with its own thread.
+/// </summary>
+internal sealed unsafe class UdpReactor : IDisposable
+{
+    /// <summary>
+    /// Receive buffer. We advertise 1232 bytes (EDNS); a larger datagram from a misbehaving upstream (UR-06) is not cut
+    /// into a wrong parse but reported as too big, and the caller retries over TCP.
+    /// </summary>
+    public const int ReceiveBufferLength = 4096;
+
+    private const int EventCapacity = 256;
+    private const int MaxDescriptorTable = 1 << 24;
+
+    [ThreadStatic]
+    private static UdpReactor? t_hosted;
+
+    private static readonly Lazy<UdpReactor> SharedReactor = new(StartShared);
+
+    private readonly Epoll _epoll = new(EventCapacity);
+    private readonly ConcurrentQueue<UdpExchange> _abandoned = new();
+    private readonly byte* _receive = (byte*)NativeMemory.Alloc(ReceiveBufferLength + 1);
+    private readonly Lock _tableGrowth = new();
+    private UdpExchange?[] _byDescriptor = new UdpExchange?[256];
+    private int _open;
+    private int _listener = -1;
+
+    /// <summary>The reactor that queries started on this thread use.</summary>
+    public static UdpReactor Current => t_hosted ?? SharedReactor.Value;
+
+    /// <summary>Sockets open for queries started here and not yet closed.</summary>
+    public int Open => Volatile.Read(ref _open);
+
+    /// <summary>Creates a reactor for the calling thread, which from now on must call <see cref="Poll"/> while <see cref="Open"/> &gt; 0.</summary>
+    public static UdpReactor HostOnCurrentThread() => t_hosted = new UdpReactor();
+
+    /// <summary>Also watches <paramref name="descriptor"/> (the host's listening socket) for <see cref="Poll"/>.</summary>
+    public void WatchListener(int descriptor)
+    {
+        if (!_epoll.TryAdd(descriptor))
+        {
+            throw Errno.ToSocketException(Errno.Last);
+        }
+
+        _listener = descriptor;
+    }
+
+    public void UnwatchListener()
+    {
+        if (_listener >= 0)
+        {
+            _epoll.Remove(_listener);
+            _listener = -1;
+        }
+    }
+
+    /// <summary>Sends <paramref name="question"/> to <paramref name="server"/> from a fresh socket and waits for the reply that matches it.</summary>
+    /// <returns>The reply, or null when a datagram was too big for the receive buffer.</returns>
+    /// <exception cref="System.Net.Sockets.SocketException">The socket could not be opened, or the send failed.</exception>
+    public Task<DnsResponseMessage?> ExchangeAsync(IPEndPoint server, UpstreamQuestion question, ForwarderCounters counters,
+        CancellationToken cancellation)
+    {
+        cancellation.ThrowIfCancellationRequested();
+        int descriptor = UpstreamSockets.OpenConnectedUdp(server);
+        var exchange = new UdpExchange(this, descriptor, UpstreamQuestion.NewId(), question, counters);
+        byte* query = stackalloc byte[question.QueryLength];
+        int length = question.WriteQuery(exchange.Id, new Span<byte>(query, question.QueryLength));
+        if (LinuxSocketCalls.Send(descriptor, query, (nuint)length, 0) < 0 || !Register(exchange))
+        {
+            int error = Errno.Last;
+            LinuxSocketCalls.Close(descriptor);
+            throw Errno.ToSocketException(error);
+        }
+
+        if (cancellation.CanBeCanceled)
+        {
+            exchange.Registration = cancellation.UnsafeRegister(
+                static (state, token) => ((UdpExchange)state!).Reactor.Abandon((UdpExchange)state, token), exchange);
+        }
+
+        return exchange.Task;
+    }
+
+    /// <summary>
+    /// Waits up to <paramref name="timeoutMilliseconds"/> for replies and completes the queries they answer (their
+    /// continuations run here). Returns true when the watched listening socket is readable. Only the owning thread.
+    /// </summary>
+    public bool Poll(int timeoutMilliseconds)
+    {
+        CloseAbandoned();
+        int count = _epoll.Wait(timeoutMilliseconds);
+        bool listenerReadable = false;
+        for (int i = 0; i < count; i++)
+        {
+            int descriptor = _epoll.Descriptor(i);
+            if (descriptor < 0)
+            {
+                CloseAbandoned();
+            }
+            else if (descriptor == _listener)
+            {
+                listenerReadable = true;
+            }
+            else if (descriptor < _byDescriptor.Length && _byDescriptor[descriptor] is { IsFinished: false } exchange)
+            {
+                Receive(exchange);
+            }
+        }
+
+        return listenerReadable;
+    }
+
+    private bool Register(UdpExchange exchange)
+    {
+        int descriptor = exchange.Descriptor;
+        if (descriptor >= _byDescriptor.Length)
+        {
+            Grow(descriptor);
+        }
+
+        Volatile.Write(ref _byDescriptor[descriptor], exchange);
+        Interlocked.Increment(ref _open);
+        if (_epoll.TryAdd(descriptor))
+        {
+            return true;
+        }
+
+        _byDescriptor[descriptor] = null;
+        Interlocked.Decrement(ref _open);
+        return false;
+    }
+
+    private void Grow(int descriptor)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(descriptor, MaxDescriptorTable);
+        lock (_tableGrowth)
+        {
+            if (descriptor < _byDescriptor.Length)
+            {
+                return;
+            }
+
+            var larger = new UdpExchange?[Math.Max(descriptor + 1, _byDescriptor.Length * 2)];
+            _byDescriptor.CopyTo(larger, 0);
+            Volatile.Write(ref _byDescriptor, larger);
+        }
+    }
+
+    /// <summary>Reads every datagram queued on the exchange's socket until one answers it (TuDoor, CP-03, CP-04).</summary>
+    private void Receive(UdpExchange exchange)
+    {
+        while (true)
+        {
+            // MSG_TRUNC: the real length of a datagram longer than the buffer, which then means "too big".
+            nint received = LinuxSocketCalls.Recv(exchange.Descriptor, _receive, ReceiveBufferLength + 1,
+                LinuxSocketCalls.MsgDontWait | LinuxSocketCalls.MsgTrunc);
+            if (received < 0)
+            {
+                int error = Errno.Last;
+                if (error is Errno.WouldBlock or Errno.Interrupted)
+                {
+                    return;
+                }
+
+                Finish(exchange, null, Errno.ToSocketException(error)); // e.g. ICMP port unreachable
+                return;
+            }
+
+            if (received > ReceiveBufferLength)
+            {
+                Finish(exchange, null, null);
+                return;
+            }
+
+            if (exchange.Question.TryAccept(new ReadOnlySpan<byte>(_receive, (int)received), exchange.Id, out DnsResponseMessage response))
+            {
+                Finish(exchange, response, null);
+                return;
+            }
+
+            Interlocked.Increment(ref exchange.Counters.RejectedReplies);
+        }
+    }
+
+    private void Finish(UdpExchange exchange, DnsResponseMessage? response, Exception? error)
+    {
+        if (!exchange.TryClaim())
+        {
+            return;
+        }
+
+        Close(exchange);
+        if (error is null)
+        {
+            exchange.Complete(response);
+        }
+        else
+        {
+            exchange.Fail(error);
+        }
+    }
+
+    /// <summary>Cancellation, on any thread: the caller gets its cancellation at once; the socket is closed by the reactor.</summary>
+    internal void Abandon(UdpExchange exchange, CancellationToken cancellation)
+    {
+        if (!exchange.TryClaim())
+        {
+            return;
+        }
+
+        _abandoned.Enqueue(exchange);
+        _epoll.WakeUp();
+        exchange.Cancel(cancellation);
+    }
+
+    private void CloseAbandoned()
+    {
+        while (_abandoned.TryDequeue(out UdpExchange? exchange))
+        {
+            Close(exchange);
+        }
+    }
+
+    private void Close(UdpExchange exchange)
+    {
+        Volatile.Write(ref _byDescriptor[exchange.Descriptor], null);
+        LinuxSocketCalls.Close(exchange.Descriptor);
+        Interlocked.Decrement(ref _open);
+    }
+
+    /// <summary>Called by the hosting thread when it stops: queries still open here are cancelled.</summary>
+    public void Dispose()
+    {
+        if (t_hosted == this)
+        {
+            t_hosted = null;
+        }
+
+        foreach (UdpExchange? exchange in _byDescriptor)
+        {
+            if (exchange is not null && exchange.TryClaim())
+            {
+                Close(exchange);
+                exchange.Cancel(CancellationToken.None);
+            }
+        }
+
+        CloseAbandoned();
+        _epoll.Dispose();
+        NativeMemory.Free(_receive);
+    }
+
+    private static UdpReactor StartShared()
+    {
+        var reactor = new UdpReactor();
+        var thread = new Thread(() =>
+        {
+            while (true)
+            {
+                reactor.Poll(-1);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "udp upstream",
+        };
+        thread.Start();
+        return reactor;
+    }
+}
