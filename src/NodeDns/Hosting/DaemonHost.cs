@@ -68,6 +68,7 @@ public static class DaemonHost
         services.AddHostedService(sp => new InstanceLockService(sp.GetRequiredService<ServingState>(), instanceLock,
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<InstanceLockService>>()));
         services.AddHostedService<CacheSweeper>();
+        services.AddHostedService<MemoryTrimmer>();
         services.AddHostedService(sp => sp.GetRequiredService<ConfigReloader>());
 
         using IHost host = builder.Build();

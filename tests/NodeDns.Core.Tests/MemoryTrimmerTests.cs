@@ -1,0 +1,17 @@
+using NodeDns.Daemon.Hosting;
+
+namespace NodeDns.Core.Tests;
+
+public class MemoryTrimmerTests
+{
+    private const long MiB = 1 << 20;
+
+    [Theory]
+    [InlineData(152, 43, true)]   // after a miss flood: measured
+    [InlineData(48, 48, false)]   // after a trim
+    [InlineData(60, 20, true)]
+    [InlineData(40, 15, false)]   // over twice, but too little to give back for a pause
+    [InlineData(300, 200, false)] // a big live heap with normal headroom
+    public void Trims_only_when_much_more_is_committed_than_used(long committedMiB, long heapMiB, bool expected) =>
+        Assert.Equal(expected, MemoryTrimmer.IsWorthTrimming(committedMiB * MiB, heapMiB * MiB));
+}
