@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text;
 
 namespace NodeDns.Protocol;
 
@@ -17,7 +16,7 @@ public static class ResponseTemplateBuilder
     public static ResponseTemplate? Build(ReadOnlySpan<byte> questionName, ushort questionType, ushort questionClass,
         int rcode, bool authenticData, IReadOnlyList<DnsRecord> records, uint ttlCap)
     {
-        var writer = new CompressingWriter();
+        CompressingWriter writer = CompressingWriter.ForThisThread();
         writer.Skip(DnsLimits.HeaderLength);
         writer.WriteName(questionName);
         writer.WriteUInt16(questionType);
@@ -96,12 +95,31 @@ public static class ResponseTemplateBuilder
         return position + 1;
     }
 
+    /// <summary>
+    /// Writes the message, compressing names against the names already written: each uncompressed suffix's offset is
+    /// remembered and a later name whose suffix matches (case-insensitively, read back through the buffer) points to
+    /// it. No allocation but the buffer; one writer per thread is reused.
+    /// </summary>
     private sealed class CompressingWriter
     {
-        private readonly Dictionary<string, int> _suffixes = new(StringComparer.Ordinal);
+        private const int MaxSuffixes = 256;
+
+        [ThreadStatic]
+        private static CompressingWriter? t_writer;
+
+        private readonly int[] _suffixOffsets = new int[MaxSuffixes];
+        private int _suffixCount;
         private byte[] _buffer = new byte[512];
 
         public int Length { get; private set; }
+
+        public static CompressingWriter ForThisThread()
+        {
+            CompressingWriter writer = t_writer ??= new CompressingWriter();
+            writer.Length = 0;
+            writer._suffixCount = 0;
+            return writer;
+        }
 
         public void Skip(int count)
         {
@@ -114,16 +132,15 @@ public static class ResponseTemplateBuilder
             int position = 0;
             while (name[position] != 0)
             {
-                string suffix = LowerCaseKey(name[position..]);
-                if (compress && _suffixes.TryGetValue(suffix, out int pointer))
+                if (compress && TryFindSuffix(name[position..], out int pointer))
                 {
                     WriteUInt16((ushort)(0xC000 | pointer));
                     return;
                 }
 
-                if (Length < 0x3FFF)
+                if (Length < 0x3FFF && _suffixCount < MaxSuffixes)
                 {
-                    _suffixes.TryAdd(suffix, Length);
+                    _suffixOffsets[_suffixCount++] = Length;
                 }
 
                 int labelLength = 1 + name[position];
@@ -132,6 +149,57 @@ public static class ResponseTemplateBuilder
             }
 
             WriteBytes([0]);
+        }
+
+        private bool TryFindSuffix(ReadOnlySpan<byte> suffix, out int offset)
+        {
+            for (int i = 0; i < _suffixCount; i++)
+            {
+                if (NameAtEquals(_suffixOffsets[i], suffix))
+                {
+                    offset = _suffixOffsets[i];
+                    return true;
+                }
+            }
+
+            offset = 0;
+            return false;
+        }
+
+        /// <summary>Whether the name written at <paramref name="offset"/> (pointers followed) equals <paramref name="name"/>.</summary>
+        private bool NameAtEquals(int offset, ReadOnlySpan<byte> name)
+        {
+            int position = 0;
+            while (true)
+            {
+                byte length = _buffer[offset];
+                if ((length & 0xC0) == 0xC0)
+                {
+                    offset = ((length & 0x3F) << 8) | _buffer[offset + 1]; // points backwards: we wrote it
+                    continue;
+                }
+
+                if (length != name[position])
+                {
+                    return false;
+                }
+
+                if (length == 0)
+                {
+                    return true;
+                }
+
+                for (int i = 1; i <= length; i++)
+                {
+                    if (DnsName.ToLower(_buffer[offset + i]) != DnsName.ToLower(name[position + i]))
+                    {
+                        return false;
+                    }
+                }
+
+                offset += 1 + length;
+                position += 1 + length;
+            }
         }
 
         public void WriteUInt16(ushort value)
@@ -166,17 +234,6 @@ public static class ResponseTemplateBuilder
             {
                 Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, Length + count));
             }
-        }
-
-        private static string LowerCaseKey(ReadOnlySpan<byte> name)
-        {
-            Span<byte> lower = stackalloc byte[name.Length];
-            for (int i = 0; i < name.Length; i++)
-            {
-                lower[i] = DnsName.ToLower(name[i]);
-            }
-
-            return Encoding.Latin1.GetString(lower);
         }
     }
 }
