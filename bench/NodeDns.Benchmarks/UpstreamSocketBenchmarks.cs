@@ -18,7 +18,18 @@ public class UpstreamSocketBenchmarks
     public void ManagedSocket()
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        socket.Bind(new IPEndPoint(IPAddress.Any, RandomNumberGenerator.GetInt32(1024, 65536)));
+        while (true)
+        {
+            try
+            {
+                socket.Bind(new IPEndPoint(IPAddress.Any, RandomNumberGenerator.GetInt32(1024, 65536)));
+                break;
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+            {
+            }
+        }
+
         socket.Connect(Upstream);
     }
 

@@ -155,6 +155,7 @@ public sealed class UdpReactorTests : IDisposable
                 while (!_stopping)
                 {
                     reactor.Poll(20);
+                    reactor.FlushSends();
                 }
             }) { IsBackground = true };
             _thread.Start();

@@ -21,6 +21,8 @@ internal sealed unsafe class UdpReactor : IDisposable
     public const int ReceiveBufferLength = 4096;
 
     private const int EventCapacity = 256;
+    private const int DeferredCapacity = 64;
+    private const int QuerySlotLength = 512; // the longest query: 12 + 255 + 4 + 11 bytes
     private const int MaxDescriptorTable = 1 << 24;
 
     [ThreadStatic]
@@ -33,6 +35,10 @@ internal sealed unsafe class UdpReactor : IDisposable
     private readonly byte* _receive = (byte*)NativeMemory.Alloc(ReceiveBufferLength + 1);
     private readonly Lock _tableGrowth = new();
     private UdpExchange?[] _byDescriptor = new UdpExchange?[256];
+    private readonly UdpExchange?[] _deferred = new UdpExchange?[DeferredCapacity];
+    private readonly int[] _deferredLengths = new int[DeferredCapacity];
+    private readonly byte* _deferredQueries = (byte*)NativeMemory.Alloc(DeferredCapacity * QuerySlotLength);
+    private int _deferredCount;
     private int _open;
     private int _listener = -1;
 
@@ -42,7 +48,10 @@ internal sealed unsafe class UdpReactor : IDisposable
     /// <summary>Sockets open for queries started here and not yet closed.</summary>
     public int Open => Volatile.Read(ref _open);
 
-    /// <summary>Creates a reactor for the calling thread, which from now on must call <see cref="Poll"/> while <see cref="Open"/> &gt; 0.</summary>
+    /// <summary>
+    /// Creates a reactor for the calling thread, which from now on must call <see cref="FlushSends"/> after starting
+    /// queries and <see cref="Poll"/> while <see cref="Open"/> &gt; 0.
+    /// </summary>
     public static UdpReactor HostOnCurrentThread() => t_hosted = new UdpReactor();
 
     /// <summary>Also watches <paramref name="descriptor"/> (the host's listening socket) for <see cref="Poll"/>.</summary>
@@ -74,13 +83,21 @@ internal sealed unsafe class UdpReactor : IDisposable
         cancellation.ThrowIfCancellationRequested();
         int descriptor = UpstreamSockets.OpenConnectedUdp(server);
         var exchange = new UdpExchange(this, descriptor, UpstreamQuestion.NewId(), question, counters);
-        byte* query = stackalloc byte[question.QueryLength];
+        bool deferred = t_hosted == this && _deferredCount < DeferredCapacity;
+        byte* immediate = stackalloc byte[QuerySlotLength];
+        byte* query = deferred ? _deferredQueries + (_deferredCount * QuerySlotLength) : immediate;
         int length = question.WriteQuery(exchange.Id, new Span<byte>(query, question.QueryLength));
-        if (LinuxSocketCalls.Send(descriptor, query, (nuint)length, 0) < 0 || !Register(exchange))
+        if ((!deferred && LinuxSocketCalls.Send(descriptor, query, (nuint)length, 0) < 0) || !Register(exchange))
         {
             int error = Errno.Last;
             LinuxSocketCalls.Close(descriptor);
             throw Errno.ToSocketException(error);
+        }
+
+        if (deferred)
+        {
+            _deferredLengths[_deferredCount] = length;
+            _deferred[_deferredCount++] = exchange;
         }
 
         if (cancellation.CanBeCanceled)
@@ -90,6 +107,27 @@ internal sealed unsafe class UdpReactor : IDisposable
         }
 
         return exchange.Task;
+    }
+
+    /// <summary>
+    /// Sends the queries started on the hosting thread since the last call, back to back, so the upstream is woken
+    /// once for a burst. The host calls it at the end of every loop turn.
+    /// </summary>
+    public void FlushSends()
+    {
+        // Completions below may start more queries (a retry); they are appended and sent in the same pass.
+        for (int i = 0; i < _deferredCount; i++)
+        {
+            UdpExchange exchange = _deferred[i]!;
+            _deferred[i] = null;
+            if (!exchange.IsFinished
+                && LinuxSocketCalls.Send(exchange.Descriptor, _deferredQueries + (i * QuerySlotLength), (nuint)_deferredLengths[i], 0) < 0)
+            {
+                Finish(exchange, null, Errno.ToSocketException(Errno.Last));
+            }
+        }
+
+        _deferredCount = 0;
     }
 
     /// <summary>
@@ -259,6 +297,7 @@ internal sealed unsafe class UdpReactor : IDisposable
         CloseAbandoned();
         _epoll.Dispose();
         NativeMemory.Free(_receive);
+        NativeMemory.Free(_deferredQueries);
     }
 
     private static UdpReactor StartShared()

@@ -75,4 +75,25 @@ internal static unsafe partial class LinuxSocketCalls
 
     [LibraryImport("libc", EntryPoint = "sendmmsg", SetLastError = true)]
     public static partial int SendMMsg(int socket, MMsgHdr* messages, uint count, int flags);
+
+    /// <summary>sendmmsg until every message went out or was refused; a refused one is skipped. Returns how many were refused.</summary>
+    public static int SendAll(int socket, MMsgHdr* messages, int count)
+    {
+        int sent = 0;
+        int failed = 0;
+        while (sent + failed < count)
+        {
+            int done = SendMMsg(socket, messages + sent + failed, (uint)(count - sent - failed), 0);
+            if (done > 0)
+            {
+                sent += done;
+            }
+            else
+            {
+                failed++; // e.g. an unreachable client
+            }
+        }
+
+        return failed;
+    }
 }

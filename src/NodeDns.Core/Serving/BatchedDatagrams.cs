@@ -93,21 +93,7 @@ internal sealed unsafe class BatchedDatagrams : IDisposable
     /// <summary>Sends every queued answer; returns how many could not be sent.</summary>
     public int SendQueued(Socket socket)
     {
-        int sent = 0;
-        int failed = 0;
-        while (sent + failed < _replyCount)
-        {
-            int count = SendMMsg((int)socket.SafeHandle.DangerousGetHandle(), _replies + sent + failed, (uint)(_replyCount - sent - failed), 0);
-            if (count > 0)
-            {
-                sent += count;
-            }
-            else
-            {
-                failed++; // skip the datagram the kernel refused (e.g. an unreachable client) and go on
-            }
-        }
-
+        int failed = SendAll((int)socket.SafeHandle.DangerousGetHandle(), _replies, _replyCount);
         _replyCount = 0;
         return failed;
     }

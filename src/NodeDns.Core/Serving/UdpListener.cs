@@ -112,81 +112,86 @@ public sealed class UdpListener : IDisposable
     {
         using var batch = new BatchedDatagrams();
         using UdpReactor reactor = UdpReactor.HostOnCurrentThread();
+        using MissReplyQueue missReplies = MissReplyQueue.HostOnCurrentThread(socket);
         reactor.WatchListener((int)socket.SafeHandle.DangerousGetHandle());
         byte[] key = new byte[QueryParser.MaxKeyLength];
         int pollMilliseconds = (int)ReceivePollInterval.TotalMilliseconds;
         while (!_stopping.IsCancellationRequested)
         {
-            if (!_receiving)
-            {
-                // Stopped reading for a successor: relay what is still in flight, then end.
-                SignalStoppedReading(ref readerStopped);
-                reactor.UnwatchListener();
-                if (reactor.Open == 0)
-                {
-                    return;
-                }
-
-                reactor.Poll(pollMilliseconds);
-                continue;
-            }
-
-            int received;
             try
             {
-                bool idle = reactor.Open == 0;
-                if (!idle && !reactor.Poll(pollMilliseconds))
+                if (!_receiving)
                 {
-                    continue;
-                }
-
-                received = batch.Receive(socket, wait: idle);
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
-            {
-                if (_stopping.IsCancellationRequested || e is ObjectDisposedException)
-                {
-                    return;
-                }
-
-                continue; // e.g. an ICMP error from an earlier send
-            }
-
-            for (int i = 0; i < received; i++)
-            {
-                try
-                {
-                    ReadOnlySpan<byte> query = batch.Request(i);
-                    Interlocked.Increment(ref pipeline.Counters.UdpQueries);
-                    ClientContext from = context with { Address = ClientAddress.FromSockaddr(batch.Address(i)) };
-                    switch (pipeline.Process(query, from, key, batch.ResponseBuffer(i), out int length, out QueryInfo info))
+                    // Stopped reading for a successor: relay what is still in flight, then end.
+                    SignalStoppedReading(ref readerStopped);
+                    reactor.UnwatchListener();
+                    if (reactor.Open == 0)
                     {
-                        case QueryOutcome.Answered:
-                            batch.QueueReply(i, length);
-                            break;
-                        case QueryOutcome.Miss:
-                            _ = AnswerMissAsync(socket, pipeline, query.ToArray(), info, key.AsSpan(0, info.KeyLength).ToArray(),
-                                from, ToSocketAddress(socket.AddressFamily, batch.Address(i)), onError);
-                            break;
+                        return;
+                    }
+
+                    reactor.Poll(pollMilliseconds);
+                }
+                else
+                {
+                    // With nothing of ours in flight, wait in recvmmsg itself; otherwise in the reactor, which also
+                    // completes the misses whose upstream replies arrived (their answers join missReplies).
+                    bool idle = reactor.Open == 0;
+                    if (idle || reactor.Poll(pollMilliseconds))
+                    {
+                        AnswerBatch(socket, pipeline, context, batch, batch.Receive(socket, wait: idle), key, onError);
                     }
                 }
-                catch (Exception e)
-                {
-                    Interlocked.Increment(ref pipeline.Counters.InternalErrors);
-                    onError(e);
-                }
-            }
 
-            try
-            {
-                int failed = batch.SendQueued(socket);
-                Interlocked.Add(ref pipeline.Counters.SendErrors, failed);
+                // End of the turn: upstream queries and answers to misses leave in bursts.
+                reactor.FlushSends();
+                Interlocked.Add(ref pipeline.Counters.SendErrors, missReplies.Flush());
             }
             catch (ObjectDisposedException)
             {
                 return;
             }
+            catch (SocketException) when (!_stopping.IsCancellationRequested)
+            {
+                // e.g. an ICMP error from an earlier send
+            }
+            catch (SocketException)
+            {
+                return;
+            }
         }
+    }
+
+    /// <summary>Answers the hits of a received batch with one sendmmsg and starts the misses.</summary>
+    private void AnswerBatch(Socket socket, QueryPipeline pipeline, ClientContext context, BatchedDatagrams batch, int received,
+        byte[] key, Action<Exception> onError)
+    {
+        for (int i = 0; i < received; i++)
+        {
+            try
+            {
+                ReadOnlySpan<byte> query = batch.Request(i);
+                Interlocked.Increment(ref pipeline.Counters.UdpQueries);
+                ClientContext from = context with { Address = ClientAddress.FromSockaddr(batch.Address(i)) };
+                switch (pipeline.Process(query, from, key, batch.ResponseBuffer(i), out int length, out QueryInfo info))
+                {
+                    case QueryOutcome.Answered:
+                        batch.QueueReply(i, length);
+                        break;
+                    case QueryOutcome.Miss:
+                        _ = AnswerMissAsync(socket, pipeline, query.ToArray(), info, key.AsSpan(0, info.KeyLength).ToArray(),
+                            from, ToSocketAddress(socket.AddressFamily, batch.Address(i)), onError);
+                        break;
+                }
+            }
+            catch (Exception e)
+            {
+                Interlocked.Increment(ref pipeline.Counters.InternalErrors);
+                onError(e);
+            }
+        }
+
+        Interlocked.Add(ref pipeline.Counters.SendErrors, batch.SendQueued(socket));
     }
 
     private static SocketAddress ToSocketAddress(AddressFamily family, ReadOnlySpan<byte> sockaddr)
@@ -202,7 +207,10 @@ public sealed class UdpListener : IDisposable
         try
         {
             byte[] response = await pipeline.ResolveMissAsync(query, info, key, context, _stopping.Token).ConfigureAwait(false);
-            Send(socket, response, client, pipeline.Counters);
+            if (!MissReplyQueue.TryQueue(socket, response, client))
+            {
+                Send(socket, response, client, pipeline.Counters);
+            }
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
