@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of NodeDns: unit tests and end-to-end tests against the published binary.
-# Installs what the tests need (dig, nsd, iptables, nftables) with apt when missing. Run as root: end-to-end tests
-# bind port 53, bind-mount resolv.conf files in private mount namespaces, and set up interfaces and firewall rules
-# inside network namespaces they create and delete.
+# Installs what the tests need (dig, nsd, iptables, nftables; clang and zlib for the Native AOT publish) with apt
+# when missing. Run as root: end-to-end tests bind port 53, bind-mount resolv.conf files in private mount namespaces,
+# and set up interfaces and firewall rules inside network namespaces they create and delete.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -13,6 +13,9 @@ command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || missing+=(iptables)
 command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing+=(nftables)
+# The daemon is published with Native AOT, which compiles and links with clang against zlib.
+command -v clang >/dev/null 2>&1 || missing+=(clang)
+[ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "run-tests: installing ${missing[*]}"
   # Keep packaged services (nsd on port 53) from starting: the tests start their own on loopback.

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using NodeDns.Daemon.Compatibility;
 using NodeDns.Daemon.Configuration;
@@ -42,14 +43,37 @@ public static class ConvertCorefileCommand
         }
 
         SettingsParser.Parse(raw); // validate before printing
-        var json = new Dictionary<string, object>();
-        foreach ((OptionSpec option, RawValue value) in raw.OrderBy(r => OptionCatalog.All.ToList().IndexOf(r.Key)))
+        using var json = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(json, new JsonWriterOptions { Indented = true }))
         {
-            json[option.JsonKey] = option.Repeatable ? value.Values
-                : long.TryParse(value.Values[^1], out long number) ? number : value.Values[^1];
+            writer.WriteStartObject();
+            foreach ((OptionSpec option, RawValue value) in raw.OrderBy(r => OptionCatalog.All.ToList().IndexOf(r.Key)))
+            {
+                writer.WritePropertyName(option.JsonKey);
+                if (option.Repeatable)
+                {
+                    writer.WriteStartArray();
+                    foreach (string item in value.Values)
+                    {
+                        writer.WriteStringValue(item);
+                    }
+
+                    writer.WriteEndArray();
+                }
+                else if (long.TryParse(value.Values[^1], out long number))
+                {
+                    writer.WriteNumberValue(number);
+                }
+                else
+                {
+                    writer.WriteStringValue(value.Values[^1]);
+                }
+            }
+
+            writer.WriteEndObject();
         }
 
-        output.WriteLine(JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
+        output.WriteLine(Encoding.UTF8.GetString(json.ToArray()));
         return 0;
     }
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace NodeDns.Daemon.Compatibility;
 
@@ -21,9 +22,9 @@ public sealed record KubeDnsConfig(IReadOnlyDictionary<string, IReadOnlyList<str
         try
         {
             var stubs = File.Exists(stubPath)
-                ? JsonSerializer.Deserialize<Dictionary<string, string[]>>(File.ReadAllText(stubPath)) ?? []
+                ? JsonSerializer.Deserialize(File.ReadAllText(stubPath), KubeDnsJson.Default.DictionaryStringStringArray) ?? []
                 : [];
-            string[] upstreams = File.Exists(upstreamPath) ? JsonSerializer.Deserialize<string[]>(File.ReadAllText(upstreamPath)) ?? [] : [];
+            string[] upstreams = File.Exists(upstreamPath) ? JsonSerializer.Deserialize(File.ReadAllText(upstreamPath), KubeDnsJson.Default.StringArray) ?? [] : [];
             if (upstreams.Length > 3)
             {
                 throw new CorefileException($"{upstreamPath}: at most 3 upstreamNameservers, not {upstreams.Length}");
@@ -40,6 +41,11 @@ public sealed record KubeDnsConfig(IReadOnlyDictionary<string, IReadOnlyList<str
     public static IEnumerable<string> Files(string? directory) =>
         directory is null ? [] : [Path.Combine(directory, "stubDomains"), Path.Combine(directory, "upstreamNameservers")];
 }
+
+/// <summary>The shapes of the kube-dns ConfigMap's keys, read without reflection (the daemon is compiled ahead of time).</summary>
+[JsonSerializable(typeof(Dictionary<string, string[]>))]
+[JsonSerializable(typeof(string[]))]
+internal sealed partial class KubeDnsJson : JsonSerializerContext;
 
 /// <summary>
 /// What node-cache does to its Corefile template: substitutes the <c>__PILLAR__</c> variables and appends a server
