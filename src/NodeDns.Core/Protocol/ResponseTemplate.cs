@@ -9,36 +9,48 @@ namespace NodeDns.Protocol;
 /// </summary>
 public sealed class ResponseTemplate
 {
-    private readonly byte[] _wire;
+    /// <summary>Bytes of the record table, per record: its end offset and the offset of its TTL field (uint16 each).</summary>
+    private const int RecordEntryLength = 4;
 
-    /// <summary>Per record: end offset in the upper 16 bits, offset of its TTL field in the lower 16 bits.</summary>
-    private readonly int[] _records;
+    /// <summary>The wire bytes followed by the record table: one array per cached answer, not two.</summary>
+    private readonly byte[] _data;
+    private readonly ushort _wireLength;
+    private readonly ushort _questionEnd;
+    private readonly ushort _recordCount;
+    private readonly ushort _answerCount;
+    private readonly ushort _authorityCount;
 
-    internal ResponseTemplate(byte[] wire, int questionEnd, int[] records, int answers, int authority, ushort flags)
+    /// <param name="data">The wire bytes, then per record its end offset and TTL offset as little-endian uint16.</param>
+    internal ResponseTemplate(byte[] data, int wireLength, int questionEnd, int answers, int authority, ushort flags)
     {
-        _wire = wire;
-        _records = records;
-        QuestionEnd = questionEnd;
-        AnswerCount = answers;
-        AuthorityCount = authority;
+        _data = data;
+        _wireLength = (ushort)wireLength;
+        _questionEnd = (ushort)questionEnd;
+        _recordCount = (ushort)((data.Length - wireLength) / RecordEntryLength);
+        _answerCount = (ushort)answers;
+        _authorityCount = (ushort)authority;
         Flags = flags;
     }
 
-    public int QuestionEnd { get; }
-    public int AnswerCount { get; }
-    public int AuthorityCount { get; }
-    public int RecordCount => _records.Length;
+    public int QuestionEnd => _questionEnd;
+    public int AnswerCount => _answerCount;
+    public int AuthorityCount => _authorityCount;
+    public int RecordCount => _recordCount;
 
     /// <summary>The upstream flags we keep: rcode and AD.</summary>
     public ushort Flags { get; }
 
     public int Rcode => DnsHeader.Rcode(Flags);
-    public int WireLength => _wire.Length;
+    public int WireLength => _wireLength;
 
     /// <summary>Bytes held by this template, for the memory budget.</summary>
-    public int SizeInBytes => _wire.Length + (_records.Length * sizeof(int)) + 64;
+    public int SizeInBytes => _data.Length + 64;
 
-    internal ReadOnlySpan<byte> Wire => _wire;
+    internal ReadOnlySpan<byte> Wire => _data.AsSpan(0, _wireLength);
+
+    private int RecordEnd(int index) => BinaryPrimitives.ReadUInt16LittleEndian(_data.AsSpan(_wireLength + (index * RecordEntryLength)));
+
+    private int TtlOffset(int index) => BinaryPrimitives.ReadUInt16LittleEndian(_data.AsSpan(_wireLength + (index * RecordEntryLength) + 2));
 
     /// <summary>
     /// Writes the response to <paramref name="query"/> into <paramref name="destination"/>, never longer than
@@ -50,22 +62,22 @@ public sealed class ResponseTemplate
     public int Write(ReadOnlySpan<byte> query, in QueryInfo info, uint elapsedSeconds, int limit, Span<byte> destination, uint fixedTtl = 0)
     {
         int optLength = info.HasOpt ? DnsLimits.EmptyOptRecordLength : 0;
-        int length = _wire.Length;
-        int records = _records.Length;
+        int length = _wireLength;
+        int records = _recordCount;
         bool truncated = false;
         if (length + optLength > limit)
         {
             truncated = true;
             records = FittingRecords(limit - optLength);
-            length = records == 0 ? QuestionEnd : _records[records - 1] >>> 16;
+            length = records == 0 ? QuestionEnd : RecordEnd(records - 1);
         }
 
-        _wire.AsSpan(0, length).CopyTo(destination);
+        _data.AsSpan(0, length).CopyTo(destination);
         query[DnsLimits.HeaderLength..QuestionEnd].CopyTo(destination[DnsLimits.HeaderLength..]);
 
         for (int i = 0; i < records; i++)
         {
-            Span<byte> ttlField = destination.Slice(_records[i] & 0xFFFF, 4);
+            Span<byte> ttlField = destination.Slice(TtlOffset(i), 4);
             uint ttl = BinaryPrimitives.ReadUInt32BigEndian(ttlField);
             BinaryPrimitives.WriteUInt32BigEndian(ttlField, fixedTtl != 0 ? fixedTtl : ttl > elapsedSeconds ? ttl - elapsedSeconds : 0);
         }
@@ -94,7 +106,7 @@ public sealed class ResponseTemplate
     private int FittingRecords(int space)
     {
         int count = 0;
-        while (count < _records.Length && (_records[count] >>> 16) <= space)
+        while (count < _recordCount && RecordEnd(count) <= space)
         {
             count++;
         }

@@ -23,7 +23,7 @@ public static class ResponseTemplateBuilder
         writer.WriteUInt16(questionClass);
         int questionEnd = writer.Length;
 
-        var layout = new int[records.Count];
+        Span<int> layout = records.Count <= 64 ? stackalloc int[records.Count] : new int[records.Count];
         int answers = 0;
         int authority = 0;
         for (int i = 0; i < records.Count; i++)
@@ -49,10 +49,16 @@ public static class ResponseTemplateBuilder
             layout[i] = (writer.Length << 16) | ttlOffset;
         }
 
-        byte[] wire = writer.ToArray();
-        DnsHeader.SetCounts(wire, 1, answers, authority, records.Count - answers - authority);
+        int wireLength = writer.Length;
+        foreach (int record in layout)
+        {
+            writer.WriteRecordEntry((ushort)(record >>> 16), (ushort)record);
+        }
+
+        byte[] data = writer.ToArray();
+        DnsHeader.SetCounts(data, 1, answers, authority, records.Count - answers - authority);
         ushort flags = (ushort)((rcode & 0xF) | (authenticData ? DnsHeader.AdBit : 0));
-        return new ResponseTemplate(wire, questionEnd, layout, answers, authority, flags);
+        return new ResponseTemplate(data, wireLength, questionEnd, answers, authority, flags);
     }
 
     private static void WriteData(CompressingWriter writer, DnsRecord record)
@@ -213,6 +219,15 @@ public static class ResponseTemplateBuilder
         {
             Ensure(4);
             BinaryPrimitives.WriteUInt32BigEndian(_buffer.AsSpan(Length), value);
+            Length += 4;
+        }
+
+        /// <summary>Appends one entry of the template's record table (little-endian, never sent).</summary>
+        public void WriteRecordEntry(ushort end, ushort ttlOffset)
+        {
+            Ensure(4);
+            BinaryPrimitives.WriteUInt16LittleEndian(_buffer.AsSpan(Length), end);
+            BinaryPrimitives.WriteUInt16LittleEndian(_buffer.AsSpan(Length + 2), ttlOffset);
             Length += 4;
         }
 
