@@ -59,6 +59,23 @@ public sealed class UdpReactorTests : IDisposable
     }
 
     [Fact]
+    public async Task An_ipv6_upstream_is_reached_from_an_ipv6_socket()
+    {
+        using var upstream = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp);
+        upstream.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
+        Task<DnsResponseMessage?> exchange = _reactor.Reactor.ExchangeAsync((IPEndPoint)upstream.LocalEndPoint!, _question, _counters,
+            CancellationToken.None);
+
+        byte[] buffer = new byte[2048];
+        SocketReceiveFromResult received = await upstream.ReceiveFromAsync(buffer, new IPEndPoint(IPAddress.IPv6Any, 0)).WaitAsync(Wait);
+        Assert.Equal(IPAddress.IPv6Loopback, ((IPEndPoint)received.RemoteEndPoint).Address);
+        await upstream.SendToAsync(Reply(buffer[..received.ReceivedBytes], rcode: DnsRcode.NxDomain), received.RemoteEndPoint);
+
+        Assert.Equal(DnsRcode.NxDomain, (await exchange.WaitAsync(Wait))!.Rcode);
+        await AssertClosedAsync();
+    }
+
+    [Fact]
     public async Task A_datagram_longer_than_the_receive_buffer_is_reported_as_too_big() // UR-06
     {
         Task<DnsResponseMessage?> exchange = _reactor.Reactor.ExchangeAsync(UpstreamEndPoint, _question, _counters, CancellationToken.None);
