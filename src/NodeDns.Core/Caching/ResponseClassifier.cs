@@ -29,8 +29,13 @@ public static class ResponseClassifier
     {
         int rcode = response.Rcode;
         List<DnsRecord> records = ResponseScrubber.Scrub(response.Records, questionName);
-        bool hasAnswers = records.Any(r => r.Section == DnsSection.Answer);
-        DnsRecord? soa = records.FirstOrDefault(r => r.Section == DnsSection.Authority && r.Type == DnsType.SOA);
+        bool hasAnswers = false;
+        DnsRecord? soa = null;
+        foreach (DnsRecord record in records)
+        {
+            hasAnswers |= record.Section == DnsSection.Answer;
+            soa ??= record is { Section: DnsSection.Authority, Type: DnsType.SOA } ? record : null;
+        }
 
         ResponseKind kind = rcode switch
         {

@@ -27,7 +27,7 @@ public static class ResponseScrubber
                 }
 
                 keep[i] = true;
-                if (record.Type == DnsType.CNAME && chain.Count < MaxChainLength && !chain.Any(n => DnsName.EqualsIgnoreCase(n, record.Data)))
+                if (record.Type == DnsType.CNAME && chain.Count < MaxChainLength && !ChainHas(chain, record.Data))
                 {
                     chain.Add(record.Data);
                     grew = true;
@@ -42,7 +42,7 @@ public static class ResponseScrubber
             bool wanted = record.Section switch
             {
                 DnsSection.Answer => keep[i],
-                DnsSection.Authority => chain.Any(name => DnsName.IsSubdomainOf(name, record.Owner)),
+                DnsSection.Authority => ChainHasDescendantOf(chain, record.Owner, includingItself: true),
                 _ => true,
             };
             if (wanted)
@@ -55,7 +55,32 @@ public static class ResponseScrubber
     }
 
     private static bool IsOnChain(DnsRecord record, List<byte[]> chain) =>
-        record.Type == DnsType.DNAME
-            ? chain.Any(name => DnsName.IsSubdomainOf(name, record.Owner) && !DnsName.EqualsIgnoreCase(name, record.Owner))
-            : chain.Any(name => DnsName.EqualsIgnoreCase(name, record.Owner));
+        record.Type == DnsType.DNAME ? ChainHasDescendantOf(chain, record.Owner, includingItself: false) : ChainHas(chain, record.Owner);
+
+    private static bool ChainHas(List<byte[]> chain, byte[] name)
+    {
+        foreach (byte[] link in chain)
+        {
+            if (DnsName.EqualsIgnoreCase(link, name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether a name on the chain is at or below <paramref name="ancestor"/>.</summary>
+    private static bool ChainHasDescendantOf(List<byte[]> chain, byte[] ancestor, bool includingItself)
+    {
+        foreach (byte[] link in chain)
+        {
+            if (DnsName.IsSubdomainOf(link, ancestor) && (includingItself || !DnsName.EqualsIgnoreCase(link, ancestor)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }

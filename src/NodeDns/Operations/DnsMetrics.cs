@@ -78,6 +78,7 @@ public sealed class DnsMetrics
         UpstreamRejected = factory.CreateCounter("nodedns_upstream_rejected_replies_total", "Upstream replies ignored: wrong ID, question or format.");
         UpstreamTcpRetries = factory.CreateCounter("nodedns_upstream_tcp_retries_total", "Truncated or oversized UDP answers fetched again over TCP.");
         UpstreamHealthy = factory.CreateGauge("nodedns_upstream_healthy", "1 while an upstream is considered healthy, 0 while it is marked down.", "zone", "to");
+        GcPause = factory.CreateCounter("nodedns_gc_pause_seconds_total", "Time every thread was paused for garbage collection (answers wait meanwhile).");
     }
 
     public Counter Requests { get; }
@@ -116,6 +117,7 @@ public sealed class DnsMetrics
     public Counter UpstreamRejected { get; }
     public Counter UpstreamTcpRetries { get; }
     public Gauge UpstreamHealthy { get; }
+    public Counter GcPause { get; }
 
     /// <summary>Copies the plain counters of the serving core into the registry before each scrape.</summary>
     public void PublishBeforeScrape(QueryPipeline pipeline, DnsCache cache, ForwarderCounters forwarder, ClientPolicy clients, Func<ZoneRouter> router,
@@ -162,6 +164,7 @@ public sealed class DnsMetrics
             UpstreamRejected.IncTo(Interlocked.Read(ref forwarder.RejectedReplies));
             UpstreamTcpRetries.IncTo(Interlocked.Read(ref forwarder.TcpRetriesAfterTruncation));
             HealthCheckBroken.IncTo(Interlocked.Read(ref forwarder.AllUpstreamsDown));
+            GcPause.IncTo(GC.GetTotalPauseDuration().TotalSeconds);
             foreach (ZoneRoute route in router().Routes)
             {
                 foreach (Upstream upstream in route.Pool.Upstreams)
