@@ -6,8 +6,9 @@ using NodeDns.Interop;
 namespace NodeDns.Forwarding;
 
 /// <summary>
-/// Opens the socket of one upstream UDP query with raw system calls: a managed <see cref="Socket"/> per query costs
-/// more than the query itself.
+/// Opens the socket of one upstream UDP query with raw system calls. A managed <see cref="Socket"/> per query costs
+/// more to open and close, and its asynchronous receive goes through the runtime's own epoll thread and the thread
+/// pool; the descriptor is watched by a <see cref="UdpReactor"/> instead.
 /// </summary>
 internal static unsafe class UpstreamSockets
 {
