@@ -84,10 +84,10 @@ internal sealed unsafe class UdpReactor : IDisposable
         int descriptor = UpstreamSockets.OpenConnectedUdp(server);
         var exchange = new UdpExchange(this, descriptor, UpstreamQuestion.NewId(), question, counters);
         bool deferred = t_hosted == this && _deferredCount < DeferredCapacity;
-        byte* immediate = stackalloc byte[QuerySlotLength];
-        byte* query = deferred ? _deferredQueries + (_deferredCount * QuerySlotLength) : immediate;
-        int length = question.WriteQuery(exchange.Id, new Span<byte>(query, question.QueryLength));
-        if ((!deferred && LinuxSocketCalls.Send(descriptor, query, (nuint)length, 0) < 0) || !Register(exchange))
+        Span<byte> query = deferred ? new Span<byte>(_deferredQueries + (_deferredCount * QuerySlotLength), QuerySlotLength)
+            : stackalloc byte[QuerySlotLength];
+        int length = question.WriteQuery(exchange.Id, query);
+        if ((!deferred && !TrySend(descriptor, query[..length])) || !Register(exchange))
         {
             int error = Errno.Last;
             LinuxSocketCalls.Close(descriptor);
@@ -121,7 +121,7 @@ internal sealed unsafe class UdpReactor : IDisposable
             UdpExchange exchange = _deferred[i]!;
             _deferred[i] = null;
             if (!exchange.IsFinished
-                && LinuxSocketCalls.Send(exchange.Descriptor, _deferredQueries + (i * QuerySlotLength), (nuint)_deferredLengths[i], 0) < 0)
+                && !TrySend(exchange.Descriptor, new ReadOnlySpan<byte>(_deferredQueries + (i * QuerySlotLength), _deferredLengths[i])))
             {
                 Finish(exchange, null, Errno.ToSocketException(Errno.Last));
             }
@@ -157,6 +157,14 @@ internal sealed unsafe class UdpReactor : IDisposable
         }
 
         return listenerReadable;
+    }
+
+    private static bool TrySend(int descriptor, ReadOnlySpan<byte> datagram)
+    {
+        fixed (byte* data = datagram)
+        {
+            return LinuxSocketCalls.Send(descriptor, data, (nuint)datagram.Length, 0) >= 0;
+        }
     }
 
     private bool Register(UdpExchange exchange)

@@ -58,6 +58,9 @@ internal static unsafe partial class LinuxSocketCalls
     [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
     public static partial nint Send(int socket, byte* buffer, nuint length, int flags);
 
+    [LibraryImport("libc", EntryPoint = "sendto", SetLastError = true)]
+    public static partial nint SendTo(int socket, byte* buffer, nuint length, int flags, byte* address, uint addressLength);
+
     [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
     public static partial nint Recv(int socket, byte* buffer, nuint length, int flags);
 

@@ -5,20 +5,12 @@ using System.Net.Sockets;
 namespace NodeDns.Serving;
 
 /// <summary>
-/// A client's IP address as one 128-bit value (IPv4 mapped into ::ffff:0:0/96), read straight from a
-/// <see cref="SocketAddress"/> without allocating: usable as a dictionary key and for prefix matching.
+/// A client's IP address as one 128-bit value (IPv4 mapped into ::ffff:0:0/96), read straight from a raw sockaddr
+/// without allocating: usable as a dictionary key and for prefix matching.
 /// </summary>
 public readonly record struct ClientAddress(UInt128 Value)
 {
     private static readonly UInt128 V4Mapped = (UInt128)0xFFFF << 32;
-
-    public static ClientAddress From(SocketAddress address)
-    {
-        ReadOnlySpan<byte> raw = address.Buffer.Span;
-        return address.Family == AddressFamily.InterNetworkV6
-            ? new ClientAddress(BinaryPrimitives.ReadUInt128BigEndian(raw.Slice(8, 16)))
-            : new ClientAddress(V4Mapped | BinaryPrimitives.ReadUInt32BigEndian(raw.Slice(4, 4)));
-    }
 
     /// <summary>From a raw Linux sockaddr (sockaddr_in or sockaddr_in6).</summary>
     public static ClientAddress FromSockaddr(ReadOnlySpan<byte> raw) =>

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using NodeDns.Protocol;
@@ -42,12 +41,15 @@ internal sealed unsafe class MissReplyQueue : IDisposable
     /// <summary>Creates the queue of the calling listener thread, which sends on <paramref name="socket"/>.</summary>
     public static MissReplyQueue HostOnCurrentThread(Socket socket) => t_current = new MissReplyQueue(socket);
 
-    /// <summary>Queues <paramref name="response"/> for <paramref name="client"/> when called on the listener thread of <paramref name="socket"/>.</summary>
-    public static bool TryQueue(Socket socket, ReadOnlySpan<byte> response, SocketAddress client)
+    /// <summary>
+    /// Queues <paramref name="response"/> for <paramref name="client"/> (a raw sockaddr) when called on the listener
+    /// thread of <paramref name="socket"/>.
+    /// </summary>
+    public static bool TryQueue(Socket socket, ReadOnlySpan<byte> response, ReadOnlySpan<byte> client)
     {
         MissReplyQueue? queue = t_current;
         if (queue is null || queue._socket != socket || queue._count == Capacity || response.Length > SlotLength
-            || client.Size > AddressLength)
+            || client.Length > AddressLength)
         {
             return false;
         }
@@ -56,11 +58,11 @@ internal sealed unsafe class MissReplyQueue : IDisposable
         byte* payload = queue._payloads + (index * SlotLength);
         byte* address = queue._addresses + (index * AddressLength);
         response.CopyTo(new Span<byte>(payload, SlotLength));
-        client.Buffer.Span[..client.Size].CopyTo(new Span<byte>(address, AddressLength));
+        client.CopyTo(new Span<byte>(address, AddressLength));
         queue._vectors[index] = new IoVec { Base = payload, Length = (nuint)response.Length };
         queue._messages[index] = new MMsgHdr
         {
-            Header = new MsgHdr { Name = address, NameLength = (uint)client.Size, Iov = queue._vectors + index, IovLength = 1 },
+            Header = new MsgHdr { Name = address, NameLength = (uint)client.Length, Iov = queue._vectors + index, IovLength = 1 },
         };
         return true;
     }

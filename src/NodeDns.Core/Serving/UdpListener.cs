@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using NodeDns.Forwarding;
+using NodeDns.Interop;
 using NodeDns.Protocol;
 
 namespace NodeDns.Serving;
@@ -97,68 +98,62 @@ public sealed class UdpListener : IDisposable
     private void BatchedReceiveLoop(Socket socket, QueryPipeline pipeline, ClientContext context, Action<Exception> onError)
     {
         bool readerStopped = false;
-        try
-        {
-            ServeUntilStopped(socket, pipeline, context, onError, ref readerStopped);
-        }
-        finally
-        {
-            SignalStoppedReading(ref readerStopped);
-        }
-    }
-
-    private void ServeUntilStopped(Socket socket, QueryPipeline pipeline, ClientContext context, Action<Exception> onError,
-        ref bool readerStopped)
-    {
         using var batch = new BatchedDatagrams();
         using UdpReactor reactor = UdpReactor.HostOnCurrentThread();
         using MissReplyQueue missReplies = MissReplyQueue.HostOnCurrentThread(socket);
         reactor.WatchListener((int)socket.SafeHandle.DangerousGetHandle());
         byte[] key = new byte[QueryParser.MaxKeyLength];
         int pollMilliseconds = (int)ReceivePollInterval.TotalMilliseconds;
-        while (!_stopping.IsCancellationRequested)
+        try
         {
-            try
+            while (!_stopping.IsCancellationRequested)
             {
-                if (!_receiving)
+                try
                 {
-                    // Stopped reading for a successor: relay what is still in flight, then end.
-                    SignalStoppedReading(ref readerStopped);
-                    reactor.UnwatchListener();
-                    if (reactor.Open == 0)
+                    if (!_receiving)
                     {
-                        return;
+                        // Stopped reading for a successor: relay what is still in flight, then end.
+                        SignalStoppedReading(ref readerStopped);
+                        reactor.UnwatchListener();
+                        if (reactor.Open == 0)
+                        {
+                            return;
+                        }
+
+                        reactor.Poll(pollMilliseconds);
+                    }
+                    else
+                    {
+                        // With nothing of ours in flight, wait in recvmmsg itself; otherwise in the reactor, which also
+                        // completes the misses whose upstream replies arrived (their answers join missReplies).
+                        bool idle = reactor.Open == 0;
+                        if (idle || reactor.Poll(pollMilliseconds))
+                        {
+                            AnswerBatch(socket, pipeline, context, batch, batch.Receive(socket, wait: idle), key, onError);
+                        }
                     }
 
-                    reactor.Poll(pollMilliseconds);
+                    // End of the turn: upstream queries and answers to misses leave in bursts.
+                    reactor.FlushSends();
+                    Interlocked.Add(ref pipeline.Counters.SendErrors, missReplies.Flush());
                 }
-                else
+                catch (ObjectDisposedException)
                 {
-                    // With nothing of ours in flight, wait in recvmmsg itself; otherwise in the reactor, which also
-                    // completes the misses whose upstream replies arrived (their answers join missReplies).
-                    bool idle = reactor.Open == 0;
-                    if (idle || reactor.Poll(pollMilliseconds))
-                    {
-                        AnswerBatch(socket, pipeline, context, batch, batch.Receive(socket, wait: idle), key, onError);
-                    }
+                    return;
                 }
-
-                // End of the turn: upstream queries and answers to misses leave in bursts.
-                reactor.FlushSends();
-                Interlocked.Add(ref pipeline.Counters.SendErrors, missReplies.Flush());
+                catch (SocketException) when (!_stopping.IsCancellationRequested)
+                {
+                    // e.g. an ICMP error from an earlier send
+                }
+                catch (SocketException)
+                {
+                    return;
+                }
             }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException) when (!_stopping.IsCancellationRequested)
-            {
-                // e.g. an ICMP error from an earlier send
-            }
-            catch (SocketException)
-            {
-                return;
-            }
+        }
+        finally
+        {
+            SignalStoppedReading(ref readerStopped);
         }
     }
 
@@ -180,7 +175,7 @@ public sealed class UdpListener : IDisposable
                         break;
                     case QueryOutcome.Miss:
                         _ = AnswerMissAsync(socket, pipeline, query.ToArray(), info, key.AsSpan(0, info.KeyLength).ToArray(),
-                            from, ToSocketAddress(socket.AddressFamily, batch.Address(i)), onError);
+                            from, batch.Address(i).ToArray(), onError);
                         break;
                 }
             }
@@ -194,15 +189,8 @@ public sealed class UdpListener : IDisposable
         Interlocked.Add(ref pipeline.Counters.SendErrors, batch.SendQueued(socket));
     }
 
-    private static SocketAddress ToSocketAddress(AddressFamily family, ReadOnlySpan<byte> sockaddr)
-    {
-        var address = new SocketAddress(family, sockaddr.Length);
-        sockaddr.CopyTo(address.Buffer.Span);
-        return address;
-    }
-
     private async Task AnswerMissAsync(Socket socket, QueryPipeline pipeline, byte[] query, QueryInfo info, byte[] key,
-        ClientContext context, SocketAddress client, Action<Exception> onError)
+        ClientContext context, byte[] client, Action<Exception> onError)
     {
         try
         {
@@ -222,16 +210,36 @@ public sealed class UdpListener : IDisposable
         }
     }
 
-    private static void Send(Socket socket, ReadOnlySpan<byte> response, SocketAddress client, ServerCounters counters)
+    /// <param name="client">The client's raw sockaddr, as recvmmsg gave it.</param>
+    private static unsafe void Send(Socket socket, ReadOnlySpan<byte> response, byte[] client, ServerCounters counters)
     {
+        // Another thread may be closing the socket: hold the handle so its descriptor number cannot be reused meanwhile.
+        bool held = false;
         try
         {
-            socket.SendTo(response, SocketFlags.None, client);
+            socket.SafeHandle.DangerousAddRef(ref held);
+            fixed (byte* data = response)
+            fixed (byte* address = client)
+            {
+                if (LinuxSocketCalls.SendTo((int)socket.SafeHandle.DangerousGetHandle(), data, (nuint)response.Length, 0, address,
+                        (uint)client.Length) >= 0)
+                {
+                    return;
+                }
+            }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (ObjectDisposedException)
         {
-            Interlocked.Increment(ref counters.SendErrors);
         }
+        finally
+        {
+            if (held)
+            {
+                socket.SafeHandle.DangerousRelease();
+            }
+        }
+
+        Interlocked.Increment(ref counters.SendErrors);
     }
 
     /// <summary>
