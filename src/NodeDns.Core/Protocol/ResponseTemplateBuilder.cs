@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 
 namespace NodeDns.Protocol;
 
@@ -110,6 +111,12 @@ public static class ResponseTemplateBuilder
     {
         private const int MaxSuffixes = 256;
 
+        /// <summary>The largest offset a compression pointer can hold (14 bits).</summary>
+        private const int MaxPointerTarget = 0x3FFF;
+
+        /// <summary>A name of at most 255 bytes has at most 127 labels of one character.</summary>
+        private const int MaxLabelsPerName = DnsLimits.MaxNameLength / 2;
+
         [ThreadStatic]
         private static CompressingWriter? t_writer;
 
@@ -133,20 +140,28 @@ public static class ResponseTemplateBuilder
             Length += count;
         }
 
+        /// <summary>
+        /// Writes <paramref name="name"/>, ending in a pointer to the longest suffix already written when
+        /// <paramref name="compress"/> is set. Its own suffixes become pointer targets only once the whole name is
+        /// written, so no pointer can lead into a name still being written (a loop) or past <see cref="Length"/>.
+        /// </summary>
         public void WriteName(ReadOnlySpan<byte> name, bool compress = true)
         {
+            Span<int> ownSuffixes = stackalloc int[MaxLabelsPerName];
+            int ownCount = 0;
             int position = 0;
             while (name[position] != 0)
             {
                 if (compress && TryFindSuffix(name[position..], out int pointer))
                 {
                     WriteUInt16((ushort)(0xC000 | pointer));
+                    Remember(ownSuffixes[..ownCount]);
                     return;
                 }
 
-                if (Length < 0x3FFF && _suffixCount < MaxSuffixes)
+                if (Length <= MaxPointerTarget && ownCount < ownSuffixes.Length)
                 {
-                    _suffixOffsets[_suffixCount++] = Length;
+                    ownSuffixes[ownCount++] = Length;
                 }
 
                 int labelLength = 1 + name[position];
@@ -155,6 +170,20 @@ public static class ResponseTemplateBuilder
             }
 
             WriteBytes([0]);
+            Remember(ownSuffixes[..ownCount]);
+        }
+
+        private void Remember(ReadOnlySpan<int> suffixOffsets)
+        {
+            foreach (int offset in suffixOffsets)
+            {
+                if (_suffixCount == MaxSuffixes)
+                {
+                    return;
+                }
+
+                _suffixOffsets[_suffixCount++] = offset;
+            }
         }
 
         private bool TryFindSuffix(ReadOnlySpan<byte> suffix, out int offset)
@@ -172,7 +201,11 @@ public static class ResponseTemplateBuilder
             return false;
         }
 
-        /// <summary>Whether the name written at <paramref name="offset"/> (pointers followed) equals <paramref name="name"/>.</summary>
+        /// <summary>
+        /// Whether the complete name written at <paramref name="offset"/> (pointers followed) equals
+        /// <paramref name="name"/>. Reads only bytes of this message: every remembered offset starts a complete name,
+        /// and every pointer in it leads strictly backwards to another one.
+        /// </summary>
         private bool NameAtEquals(int offset, ReadOnlySpan<byte> name)
         {
             int position = 0;
@@ -181,7 +214,14 @@ public static class ResponseTemplateBuilder
                 byte length = _buffer[offset];
                 if ((length & 0xC0) == 0xC0)
                 {
-                    offset = ((length & 0x3F) << 8) | _buffer[offset + 1]; // points backwards: we wrote it
+                    int target = ((length & 0x3F) << 8) | _buffer[offset + 1];
+                    if (target >= offset)
+                    {
+                        Debug.Fail("a pointer we wrote does not lead backwards");
+                        return false;
+                    }
+
+                    offset = target;
                     continue;
                 }
 
