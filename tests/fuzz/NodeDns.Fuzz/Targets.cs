@@ -29,7 +29,10 @@ public static class Targets
         }
     }
 
-    /// <summary>An upstream response: read strictly, scrub, classify, encode, insert, and serve it to a matching query.</summary>
+    /// <summary>
+    /// An upstream response: read strictly, scrub, classify, encode, insert, and serve it to a matching query; the
+    /// served answer must read back to exactly the scrubbed records (a malformed answer is a crash, as AFL sees it).
+    /// </summary>
     public static void Response(ReadOnlySpan<byte> input)
     {
         if (!ResponseReader.TryRead(input, out DnsResponseMessage message) || message.QuestionName.Length > DnsLimits.MaxNameLength)
@@ -55,8 +58,36 @@ public static class Targets
         Span<byte> queryKey = stackalloc byte[QueryParser.MaxKeyLength];
         if (QueryParser.Parse(query, queryKey, out QueryInfo info) == QueryVerdict.Resolve)
         {
-            classified.Template.Write(query, info, 1, DnsLimits.ClassicUdpPayload, new byte[DnsLimits.MaxMessageLength]);
+            byte[] served = new byte[DnsLimits.MaxMessageLength];
+            classified.Template.Write(query, info, 1, DnsLimits.ClassicUdpPayload, served);
+            int length = classified.Template.Write(query, info, 1, DnsLimits.MaxMessageLength, served);
+            if (!ResponseReader.TryRead(served.AsSpan(0, length), out DnsResponseMessage back)
+                || !SameRecords(ResponseScrubber.Scrub(message.Records, lowerName), back.Records))
+            {
+                throw new InvalidOperationException("the served answer does not read back to the records that went in");
+            }
         }
+    }
+
+    /// <summary>Owner, type, class and RDATA equal, names compared without case (compression may point to another case).</summary>
+    private static bool SameRecords(List<DnsRecord> sent, IReadOnlyList<DnsRecord> served)
+    {
+        if (sent.Count != served.Count)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < sent.Count; i++)
+        {
+            if (sent[i].Section != served[i].Section || sent[i].Type != served[i].Type || sent[i].Class != served[i].Class
+                || !DnsName.EqualsIgnoreCase(sent[i].Owner, served[i].Owner)
+                || !sent[i].Data.Select(DnsName.ToLower).SequenceEqual(served[i].Data.Select(DnsName.ToLower)))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>A resolv.conf: parse it fully and rewrite it; the rewrite must be idempotent.</summary>
