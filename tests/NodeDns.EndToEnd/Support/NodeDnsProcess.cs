@@ -12,12 +12,14 @@ public sealed partial class NodeDnsProcess : IAsyncDisposable
     private static readonly Lazy<Task<string>> Binary = new(PublishAsync);
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
+    private readonly Lazy<StrictAnswerTap> _tap;
 
     private NodeDnsProcess(Process process, IPEndPoint endPoint, int metricsPort)
     {
         _process = process;
         EndPoint = endPoint;
         MetricsPort = metricsPort;
+        _tap = new Lazy<StrictAnswerTap>(() => new StrictAnswerTap(EndPoint));
         process.OutputDataReceived += (_, e) => Record(e.Data);
         process.ErrorDataReceived += (_, e) => Record(e.Data);
         process.BeginOutputReadLine();
@@ -27,6 +29,7 @@ public sealed partial class NodeDnsProcess : IAsyncDisposable
     public IPEndPoint EndPoint { get; }
     public int MetricsPort { get; }
     public int ProcessId => _process.Id;
+    private StrictAnswerTap Tap => _tap.Value;
     public string Output => string.Join('\n', _output);
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
@@ -140,7 +143,11 @@ public sealed partial class NodeDnsProcess : IAsyncDisposable
         return new ToolResult(process.ExitCode, await output, await error);
     }
 
-    public LookupClient Client(bool tcp = false, int timeoutMs = 3000) => new(new LookupClientOptions(new NameServer(EndPoint))
+    /// <summary>
+    /// A DNS client for this daemon. Its queries go through a <see cref="StrictAnswerTap"/>, so every answer is read
+    /// by a strict parser and a malformed one fails the test when the daemon is disposed.
+    /// </summary>
+    public LookupClient Client(bool tcp = false, int timeoutMs = 3000) => new(new LookupClientOptions(new NameServer(Tap.EndPoint))
     {
         UseCache = false,
         Retries = 0,
@@ -258,6 +265,10 @@ public sealed partial class NodeDnsProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+        if (_tap.IsValueCreated)
+        {
+            await _tap.Value.DisposeAsync(); // throws when an answer was malformed
+        }
     }
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]

@@ -6,8 +6,8 @@ using DnsClient;
 namespace NodeDns.EndToEnd.Support;
 
 /// <summary>
-/// A real authoritative server (NSD, from apt) on 127.0.0.1 serving generated zones: <c>example.test</c> and
-/// <c>cluster.local</c>. Shared by the tests of a class through xunit's class fixture.
+/// A real authoritative server (NSD, from apt) on 127.0.0.1 serving generated zones: <c>example.test</c>,
+/// <c>cluster.local</c> and <c>compress.test</c> (<see cref="CompressionZone"/>). Shared by the tests of a class through xunit's class fixture.
 /// </summary>
 public sealed class NsdUpstream : IAsyncLifetime
 {
@@ -42,6 +42,7 @@ public sealed class NsdUpstream : IAsyncLifetime
     {
         await File.WriteAllTextAsync(Path.Combine(_dir, "example.test.zone"), ExampleZone());
         await File.WriteAllTextAsync(Path.Combine(_dir, "cluster.local.zone"), ClusterZone());
+        await File.WriteAllTextAsync(Path.Combine(_dir, "compress.test.zone"), CompressionZone.ZoneFile());
         await File.WriteAllTextAsync(Path.Combine(_dir, "nsd.conf"), $"""
             server:
               ip-address: {Address}@{EndPoint.Port}
@@ -67,6 +68,9 @@ public sealed class NsdUpstream : IAsyncLifetime
             zone:
               name: cluster.local
               zonefile: cluster.local.zone
+            zone:
+              name: {CompressionZone.Origin}
+              zonefile: compress.test.zone
 
             """);
         string[] command = [Tools.Require("nsd"), "-d", "-c", Path.Combine(_dir, "nsd.conf")];
@@ -160,6 +164,7 @@ public sealed class NsdUpstream : IAsyncLifetime
         ns.dns IN A 127.0.0.1
         kubernetes.default.svc IN A 10.96.0.1
         kube-dns.kube-system.svc IN A 10.96.0.10
+        redis.redis.svc IN A 10.0.0.1
 
         """;
 
