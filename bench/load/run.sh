@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # Side-by-side load test: NodeDns next to unbound and dnsdist (and the harness's no-cache "ceiling" responder)
-# under dnsperf on loopback, through ../shared/bench/anchors.sh. Every run is bounded by --duration.
+# under dnsperf on loopback, through bench/harness/anchors.sh. Every run is bounded by --duration.
 #   bench/load/run.sh [anchors.sh options]        e.g. --runs 5 --duration 15
 # Builds NodeDns first; needs root for --isolate (a private network namespace) and the packages of
-# ../shared/bench/setup.sh. The report's path is printed at the end.
+# bench/harness/setup.sh. The report's path is printed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-harness=../shared/bench
-[ -x "$harness/anchors.sh" ] || { echo "bench/load: $harness/anchors.sh not found (../shared must be beside the checkout)" >&2; exit 1; }
+harness=bench/harness
 "$harness/setup.sh" >/dev/null
 dotnet publish src/NodeDns -c Release -o artifacts/bench-nodedns --nologo -v quiet
 binary=$PWD/artifacts/bench-nodedns/nodedns

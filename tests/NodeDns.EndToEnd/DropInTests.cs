@@ -10,7 +10,7 @@ namespace NodeDns.EndToEnd;
 /// </summary>
 public sealed partial class DropInTests
 {
-    private static readonly string Manifest = Path.GetFullPath(Path.Combine(NodeDnsProcess.RepositoryRoot(), "..", "shared", "reference", "k8s-manifests", "nodelocaldns.yaml"));
+    private static readonly string Manifest = Path.Combine(NodeDnsProcess.RepositoryRoot(), "tests", "fixtures", "k8s-manifests", "nodelocaldns.yaml");
 
     private static (string Corefile, string[] Args) FromManifest()
     {

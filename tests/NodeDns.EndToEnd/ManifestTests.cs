@@ -5,12 +5,12 @@ namespace NodeDns.EndToEnd;
 
 /// <summary>
 /// The Kubernetes manifests under deploy/ validate against the Kubernetes and Prometheus Operator schemas, and the
-/// validator itself rejects the faulty reference manifests in ../shared with a message naming each fault.
+/// validator itself rejects the faulty reference manifests in tests/fixtures with a message naming each fault.
 /// </summary>
 public sealed partial class ManifestTests
 {
     private static readonly string Root = NodeDnsProcess.RepositoryRoot();
-    private static readonly string References = Path.GetFullPath(Path.Combine(Root, "..", "shared", "reference", "k8s-manifests"));
+    private static readonly string References = Path.Combine(Root, "tests", "fixtures", "k8s-manifests");
 
     private static Task<ToolResult> ValidateAsync(params string[] paths) =>
         Tools.RunAsync("node", [Path.Combine(Root, "deploy", "validate", "validate.mjs"), .. paths]);
