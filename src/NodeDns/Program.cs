@@ -66,9 +66,10 @@ public static class Program
         return await ServeAsync(settings, load).ConfigureAwait(false);
     }
 
-    private static async Task<int> ServeAsync(DaemonSettings settings, Func<DaemonSettings> load)
+    private static async Task<int> ServeAsync(DaemonSettings settings, Func<DaemonSettings> loadUnfitted)
     {
         settings = FileDescriptorBudget.Fit(settings, out string? budgetNote);
+        DaemonSettings load() => FileDescriptorBudget.Fit(loadUnfitted(), out _); // a reload stays within the open-file limit too
         if (budgetNote is not null)
         {
             await Console.Error.WriteLineAsync($"nodedns: warning: {budgetNote}").ConfigureAwait(false);

@@ -59,4 +59,36 @@ public class ClientPolicyTests
             Assert.True(policy.TryTakeMiss(Address("127.0.0.1")));
         }
     }
+
+    [Fact]
+    public void Reconfigure_applies_a_new_allow_list_and_rate_at_once()
+    {
+        var time = new FakeTimeProvider();
+        var policy = new ClientPolicy(new ClientPolicyOptions { MissesPerSecond = 0 }, time);
+        ClientAddress pod = Address("10.244.1.5");
+        Assert.True(policy.IsAllowed(pod));
+        Assert.True(policy.TryTakeMiss(pod));
+
+        Assert.True(AddressPrefix.TryParse("192.168.0.0/16", out AddressPrefix narrow));
+        policy.Reconfigure(new ClientPolicyOptions { Allowed = [narrow], MissesPerSecond = 1, MissBurst = 1 });
+
+        Assert.False(policy.IsAllowed(pod));
+        Assert.True(policy.IsAllowed(Address("192.168.3.4")));
+        ClientAddress other = Address("192.168.3.4");
+        Assert.True(policy.TryTakeMiss(other));
+        Assert.False(policy.TryTakeMiss(other));
+    }
+
+    [Theory]
+    [InlineData("10.0.0.0/8")]
+    [InlineData("100.64.0.0/10")]
+    [InlineData("0.0.0.0/0")]
+    [InlineData("fc00::/7")]
+    [InlineData("::/0")]
+    [InlineData("192.0.2.7/32")]
+    public void A_prefix_is_written_as_it_is_read(string text)
+    {
+        Assert.True(AddressPrefix.TryParse(text, out AddressPrefix prefix));
+        Assert.Equal(text, prefix.ToString());
+    }
 }

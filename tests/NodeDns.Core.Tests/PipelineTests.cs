@@ -222,6 +222,27 @@ public class PipelineTests
     }
 
     [Fact]
+    public async Task A_retired_upstream_is_no_longer_probed()
+    {
+        var h = new PipelineHarness(upstreams: 1, maxFails: 1);
+        h.Transport.Script = (_, _, ct) => ScriptedTransport.Silence(ct);
+        await h.RunAsync(h.AskAsync("x.example"));
+        NodeDns.Forwarding.Upstream dead = h.Pool.Upstreams[0];
+        Assert.True(dead.IsDown);
+
+        dead.Retire(); // a reload removed it
+        int probes = h.Transport.Calls.Count(c => c.Question.Name.Length == 1);
+        for (int i = 0; i < 20; i++)
+        {
+            h.Time.Advance(TimeSpan.FromSeconds(1));
+            await h.SettleAsync();
+        }
+
+        Assert.InRange(h.Transport.Calls.Count(c => c.Question.Name.Length == 1), probes, probes + 1); // at most the one in flight
+        Assert.True(dead.TryStartProbing(), "the probe loop should have ended and released its claim");
+    }
+
+    [Fact]
     public async Task All_upstreams_down_still_tries_one()
     {
         var h = new PipelineHarness(upstreams: 1, maxFails: 1);

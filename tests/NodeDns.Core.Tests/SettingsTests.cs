@@ -102,8 +102,8 @@ public class SettingsTests
         {
             DaemonSettings settings = SettingsParser.Parse(RawSettings.Merge(new Dictionary<OptionSpec, List<string>>(), new Dictionary<string, string?>()), file);
             Assert.Equal(["10.0.0.2:53", "[fe80::1]:53"], settings.Upstreams.Select(u => u.Server.EndPoint.ToString()));
-            Assert.Equal(SettingsParser.DefaultListen, Assert.Single(settings.Listen));
-            Assert.Equal(SettingsParser.DefaultMetrics, settings.Metrics);
+            Assert.Equal(DaemonSettings.DefaultListen, Assert.Single(settings.Listen));
+            Assert.Equal(DaemonSettings.Defaults.Metrics, settings.Metrics);
         }
         finally
         {

@@ -147,6 +147,35 @@ public sealed class ObservabilityTests
     }
 
     [Fact]
+    public async Task A_reload_narrows_the_allow_list_and_names_what_needs_a_restart()
+    {
+        await using ScriptedUpstream upstream = Answering(3);
+        string config = Path.GetTempFileName();
+        await File.WriteAllTextAsync(config, $$"""{ "upstream": ["{{upstream.EndPoint}}"], "allow": ["127.0.0.0/8"], "udpSockets": 1 }""");
+        try
+        {
+            await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--config", config);
+            IDnsQueryResponse before = await daemon.Client().QueryAsync("before.example", QueryType.A);
+            Assert.Equal(DnsHeaderResponseCode.NoError, before.Header.ResponseCode);
+
+            await File.WriteAllTextAsync(config, $$"""{ "upstream": ["{{upstream.EndPoint}}"], "allow": ["10.0.0.0/8"], "udpSockets": 2 }""");
+            await Eventually.TrueAsync(async () => MetricsText.Value(await daemon.ScrapeAsync(), "nodedns_reloads_total", "result=partial") >= 1);
+
+            IDnsQueryResponse after = await daemon.Client().QueryAsync("before.example", QueryType.A); // cached, and still refused
+            Assert.Equal(DnsHeaderResponseCode.Refused, after.Header.ResponseCode);
+            string metrics = await daemon.ScrapeAsync();
+            Assert.Equal(1, MetricsText.Value(metrics, "nodedns_reload_restart_pending", "option=udp-sockets"));
+            Assert.Equal(0, MetricsText.Value(metrics, "nodedns_reload_restart_pending", "option=allow"));
+            Assert.Contains("applied --allow", daemon.Output, StringComparison.Ordinal);
+            Assert.Contains("until a restart: --udp-sockets", daemon.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
+    [Fact]
     public async Task Query_verb_prints_the_answer_and_exits_0_or_1()
     {
         await using ScriptedUpstream upstream = Answering(7);

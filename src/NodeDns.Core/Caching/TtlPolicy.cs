@@ -8,6 +8,9 @@ public sealed record TtlPolicy
 {
     public static readonly TtlPolicy Default = new();
 
+    /// <summary>The largest TTL bound that can be configured: 7 days (RFC 8767 §4).</summary>
+    public const uint MaxBound = 604_800;
+
     public uint MinTtl { get; init; }
     public uint MaxTtl { get; init; } = 3600;
     public uint NegativeMinTtl { get; init; }

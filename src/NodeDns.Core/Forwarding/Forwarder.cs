@@ -35,7 +35,7 @@ public sealed class Forwarder : IAsyncDisposable
     /// <summary>The health probe asks for the root's NS records, as CoreDNS does; any well-formed answer is healthy.</summary>
     private static readonly UpstreamQuestion Probe = new([0], DnsType.NS, DnsClass.IN, dnssecOk: false, checkingDisabled: false);
 
-    private readonly ForwarderOptions _options;
+    private volatile ForwarderOptions _options;
     private readonly TimeProvider _time;
     private readonly IUpstreamTransport _transport;
     private readonly CancellationTokenSource _disposed = new();
@@ -50,11 +50,19 @@ public sealed class Forwarder : IAsyncDisposable
 
     public ForwarderCounters Counters { get; }
 
+    /// <summary>Timeouts and probe intervals; a reload replaces them, and each query or probe round reads them once.</summary>
+    public ForwarderOptions Options
+    {
+        get => _options;
+        set => _options = value;
+    }
+
     public async Task<ForwardResult> ForwardAsync(UpstreamPool pool, UpstreamQuestion question, CancellationToken cancellation)
     {
-        using var deadline = new CancellationTokenSource(_options.Deadline, _time);
+        ForwarderOptions options = _options;
+        using var deadline = new CancellationTokenSource(options.Deadline, _time);
         using CancellationTokenRegistration link = cancellation.Register(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
-        var running = new List<Task<ForwardResult>>(_options.MaxAttempts);
+        var running = new List<Task<ForwardResult>>(options.MaxAttempts);
         int first = pool.FirstIndex();
         int started = 0;
         ForwardResult? lastFailure = null;
@@ -69,9 +77,9 @@ public sealed class Forwarder : IAsyncDisposable
             while (running.Count > 0)
             {
                 Task<ForwardResult> finished;
-                if (started < _options.MaxAttempts && !deadline.IsCancellationRequested)
+                if (started < options.MaxAttempts && !deadline.IsCancellationRequested)
                 {
-                    Task nextTry = Task.Delay(_options.AttemptTimeout, _time, deadline.Token);
+                    Task nextTry = Task.Delay(options.AttemptTimeout, _time, deadline.Token);
                     Task winner = await Task.WhenAny([.. running, nextTry]).ConfigureAwait(false);
                     if (winner == nextTry)
                     {
@@ -98,7 +106,7 @@ public sealed class Forwarder : IAsyncDisposable
                 }
 
                 lastFailure = result;
-                if (started < _options.MaxAttempts && !deadline.IsCancellationRequested)
+                if (started < options.MaxAttempts && !deadline.IsCancellationRequested)
                 {
                     running.Add(Start());
                 }
@@ -165,9 +173,14 @@ public sealed class Forwarder : IAsyncDisposable
     {
         try
         {
-            while (upstream.IsDown && !_disposed.IsCancellationRequested)
+            while (upstream.IsDown && !upstream.IsRetired && !_disposed.IsCancellationRequested)
             {
                 await Task.Delay(_options.HealthCheckInterval, _time, _disposed.Token).ConfigureAwait(false);
+                if (upstream.IsRetired)
+                {
+                    break; // a reload removed it while we waited
+                }
+
                 using var timeout = new CancellationTokenSource(_options.HealthCheckTimeout, _time);
                 using CancellationTokenRegistration link = _disposed.Token.Register(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
                 try

@@ -15,9 +15,15 @@ public sealed class UpstreamPool
     private int _next;
 
     public UpstreamPool(IReadOnlyList<UpstreamServer> servers, UpstreamPolicy policy, int maxFails = 2)
+        : this([.. servers.Select(s => new Upstream(s, maxFails))], policy)
     {
-        ArgumentOutOfRangeException.ThrowIfZero(servers.Count);
-        Upstreams = [.. servers.Select(s => new Upstream(s, maxFails))];
+    }
+
+    /// <summary>A pool of upstreams that may already have a health record (kept across a reload).</summary>
+    public UpstreamPool(IReadOnlyList<Upstream> upstreams, UpstreamPolicy policy)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(upstreams.Count);
+        Upstreams = upstreams;
         Policy = policy;
     }
 

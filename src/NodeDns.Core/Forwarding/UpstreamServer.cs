@@ -16,5 +16,8 @@ public enum UpstreamTransport : byte
 
 public sealed record UpstreamServer(IPEndPoint EndPoint, UpstreamTransport Transport)
 {
+    /// <summary>The port of an upstream given without one.</summary>
+    public const int DefaultPort = 53;
+
     public override string ToString() => EndPoint.ToString();
 }

@@ -56,4 +56,14 @@ public readonly record struct AddressPrefix(UInt128 Network, UInt128 Mask)
     }
 
     public bool Contains(ClientAddress address) => (address.Value & Mask) == Network;
+
+    /// <summary>CIDR notation, IPv4 for prefixes inside ::ffff:0:0/96 (as <see cref="TryParse"/> reads it).</summary>
+    public override string ToString()
+    {
+        int length = (int)UInt128.PopCount(Mask);
+        Span<byte> bytes = stackalloc byte[16];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes, Network);
+        var address = new IPAddress(bytes);
+        return address.IsIPv4MappedToIPv6 && length >= 96 ? $"{address.MapToIPv4()}/{length - 96}" : $"{address}/{length}";
+    }
 }

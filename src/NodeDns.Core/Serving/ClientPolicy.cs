@@ -14,10 +14,10 @@ public sealed record ClientPolicyOptions
     public IReadOnlyList<AddressPrefix> Allowed { get; init; } = [.. DefaultAllowed.Select(p => AddressPrefix.TryParse(p, out AddressPrefix a) ? a : default)];
 
     /// <summary>Misses per second one client may cause (token bucket); 0 turns the limit off. Loopback is never limited.</summary>
-    public double MissesPerSecond { get; init; }
+    public double MissesPerSecond { get; init; } = 500;
 
     /// <summary>Bucket size: how many misses a client may cause at once.</summary>
-    public double MissBurst { get; init; } = 100;
+    public double MissBurst { get; init; } = 1000;
 
     /// <summary>Clients tracked for the rate limit at once; the least recently seen are forgotten beyond it.</summary>
     public int MaxTrackedClients { get; init; } = 100_000;
@@ -33,16 +33,28 @@ public sealed class ClientPolicy(ClientPolicyOptions options, TimeProvider time)
     private readonly ConcurrentDictionary<ClientAddress, Bucket> _buckets = new();
 
     // An array, not the options' IReadOnlyList: enumerating an interface would allocate on every query.
-    private readonly AddressPrefix[] _allowed = [.. options.Allowed];
+    private volatile AddressPrefix[] _allowed = [.. options.Allowed];
+    private volatile ClientPolicyOptions _options = options;
 
-    public ClientPolicyOptions Options { get; } = options;
+    public ClientPolicyOptions Options => _options;
     public long Refused;
     public long RateLimited;
+
+    /// <summary>
+    /// Applies new options (a reload): the allow-list at once, the rate and burst from each client's next miss; the
+    /// tokens a client has left are kept, up to the new burst.
+    /// </summary>
+    public void Reconfigure(ClientPolicyOptions options)
+    {
+        _allowed = [.. options.Allowed];
+        _options = options;
+    }
 
     /// <summary>Allocation-free check of the allow-list.</summary>
     public bool IsAllowed(ClientAddress client)
     {
-        foreach (AddressPrefix prefix in _allowed)
+        AddressPrefix[] allowed = _allowed;
+        foreach (AddressPrefix prefix in allowed)
         {
             if (prefix.Contains(client))
             {
@@ -56,22 +68,23 @@ public sealed class ClientPolicy(ClientPolicyOptions options, TimeProvider time)
     /// <summary>Takes one miss token from the client's bucket; false when it is empty.</summary>
     public bool TryTakeMiss(ClientAddress client)
     {
-        if (Options.MissesPerSecond <= 0 || client.IsLoopback)
+        ClientPolicyOptions options = _options;
+        if (options.MissesPerSecond <= 0 || client.IsLoopback)
         {
             return true;
         }
 
-        if (_buckets.Count >= Options.MaxTrackedClients && !_buckets.ContainsKey(client))
+        if (_buckets.Count >= options.MaxTrackedClients && !_buckets.ContainsKey(client))
         {
-            ForgetIdle();
+            ForgetIdle(options);
         }
 
-        Bucket bucket = _buckets.GetOrAdd(client, _ => new Bucket(Options.MissBurst, time.GetTimestamp()));
+        Bucket bucket = _buckets.GetOrAdd(client, static (_, state) => new Bucket(state.MissBurst, state.Now), (options.MissBurst, Now: time.GetTimestamp()));
         lock (bucket)
         {
             long now = time.GetTimestamp();
-            double refill = (now - bucket.LastRefill) / (double)time.TimestampFrequency * Options.MissesPerSecond;
-            bucket.Tokens = Math.Min(Options.MissBurst, bucket.Tokens + refill);
+            double refill = (now - bucket.LastRefill) / (double)time.TimestampFrequency * options.MissesPerSecond;
+            bucket.Tokens = Math.Min(options.MissBurst, bucket.Tokens + refill);
             bucket.LastRefill = now;
             if (bucket.Tokens < 1)
             {
@@ -84,12 +97,12 @@ public sealed class ClientPolicy(ClientPolicyOptions options, TimeProvider time)
         }
     }
 
-    private void ForgetIdle()
+    private void ForgetIdle(ClientPolicyOptions options)
     {
         long horizon = time.GetTimestamp() - (10 * time.TimestampFrequency);
         foreach ((ClientAddress client, Bucket bucket) in _buckets)
         {
-            if (bucket.LastRefill < horizon || _buckets.Count >= Options.MaxTrackedClients)
+            if (bucket.LastRefill < horizon || _buckets.Count >= options.MaxTrackedClients)
             {
                 _buckets.TryRemove(client, out _);
             }

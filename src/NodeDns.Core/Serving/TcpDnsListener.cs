@@ -7,7 +7,7 @@ namespace NodeDns.Serving;
 public sealed class TcpDnsListener : IDisposable
 {
     private readonly Socket _socket;
-    private readonly TcpListenerOptions _options;
+    private volatile TcpListenerOptions _options;
     private readonly CancellationTokenSource _stopping = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ClientAddress, int> _perClient = new();
     private int _connections;
@@ -20,6 +20,13 @@ public sealed class TcpDnsListener : IDisposable
     }
 
     public IPEndPoint EndPoint { get; }
+
+    /// <summary>The limits for connections accepted from now on (a reload replaces them; open connections keep theirs).</summary>
+    public TcpListenerOptions Options
+    {
+        get => _options;
+        set => _options = value;
+    }
 
     /// <summary>The listening socket (shared with a successor in a hand-off).</summary>
     public Socket ListeningSocket => _socket;
@@ -66,8 +73,9 @@ public sealed class TcpDnsListener : IDisposable
 
             var address = ClientAddress.From(((IPEndPoint)client.RemoteEndPoint!).Address);
             // '|' rather than '||': both counts are always taken, and Release gives both back.
-            if (Interlocked.Increment(ref _connections) > _options.MaxConnections
-                | _perClient.AddOrUpdate(address, 1, (_, n) => n + 1) > _options.MaxConnectionsPerClient)
+            TcpListenerOptions options = _options;
+            if (Interlocked.Increment(ref _connections) > options.MaxConnections
+                | _perClient.AddOrUpdate(address, 1, (_, n) => n + 1) > options.MaxConnectionsPerClient)
             {
                 Release(address);
                 Interlocked.Increment(ref pipeline.Counters.TcpConnectionsRejected);
@@ -76,7 +84,7 @@ public sealed class TcpDnsListener : IDisposable
             }
 
             Interlocked.Increment(ref pipeline.Counters.TcpConnections);
-            _ = ServeAsync(new TcpClientConnection(client, pipeline, context with { Address = address }, _options), address, pipeline.Counters, onError);
+            _ = ServeAsync(new TcpClientConnection(client, pipeline, context with { Address = address }, options), address, pipeline.Counters, onError);
         }
     }
 

@@ -7,14 +7,16 @@ public static class CheckConfigCommand
 {
     public static int Run(IReadOnlyList<string> args, TextWriter output)
     {
-        if (args.Count != 1 || args[0].StartsWith("--", StringComparison.Ordinal))
+        VerbArguments parsed = VerbArguments.Parse("check-config", args, [], [], maxPositional: 1);
+        if (parsed.Positional.Count != 1)
         {
             throw new ConfigurationException("check-config: usage: nodedns check-config FILE");
         }
 
-        var options = new Dictionary<OptionSpec, List<string>> { [OptionCatalog.Config] = [args[0]] };
+        string file = parsed.Positional[0];
+        var options = new Dictionary<OptionSpec, List<string>> { [OptionCatalog.Config] = [file] };
         DaemonSettings settings = SettingsParser.Parse(RawSettings.Merge(options, new Dictionary<string, string?>()));
-        output.WriteLine($"{args[0]}: valid; listens on {string.Join(", ", settings.Listen)}, "
+        output.WriteLine($"{file}: valid; listens on {string.Join(", ", settings.Listen)}, "
             + $"{settings.Upstreams.Count} upstreams in {settings.Upstreams.Select(u => Convert.ToHexString(u.Zone)).Distinct().Count()} zones");
         return 0;
     }

@@ -31,53 +31,7 @@ public sealed record CommandLine(string Verb, IReadOnlyDictionary<OptionSpec, Li
             return new CommandLine("version", new Dictionary<OptionSpec, List<string>>());
         }
 
-        var options = new Dictionary<OptionSpec, List<string>>();
-        for (; index < args.Count; index++)
-        {
-            string arg = args[index];
-            if (!arg.StartsWith("--", StringComparison.Ordinal))
-            {
-                throw new ConfigurationException($"unexpected argument '{arg}'");
-            }
-
-            string name = arg[2..];
-            string? value = null;
-            int equals = name.IndexOf('=');
-            if (equals >= 0)
-            {
-                value = name[(equals + 1)..];
-                name = name[..equals];
-            }
-
-            OptionSpec option = OptionCatalog.All.FirstOrDefault(o => o.Name == name)
-                ?? throw new ConfigurationException($"unknown option '--{name}'");
-            if (value is null && option.IsSwitch)
-            {
-                value = "true";
-            }
-            else if (value is null)
-            {
-                if (index + 1 >= args.Count || args[index + 1].StartsWith("--", StringComparison.Ordinal))
-                {
-                    throw new ConfigurationException($"{option.Flag}: missing value");
-                }
-
-                value = args[++index];
-            }
-
-            if (!options.TryGetValue(option, out List<string>? values))
-            {
-                options[option] = values = [];
-            }
-
-            if (!option.Repeatable)
-            {
-                values.Clear();
-            }
-
-            values.Add(value);
-        }
-
+        Dictionary<OptionSpec, List<string>> options = VerbArguments.ParseServeOptions(verb, [.. args.Skip(index)], OptionCatalog.All);
         return new CommandLine(verb, options);
     }
 
@@ -88,7 +42,7 @@ public sealed record CommandLine(string Verb, IReadOnlyDictionary<OptionSpec, Li
         text.AppendLine();
         text.AppendLine("usage: nodedns [serve] [--config FILE] [--listen IP:PORT]... [--upstream [ZONE=]IP:PORT[/tcp|/udp]]...");
         text.AppendLine("               [--metrics IP:PORT] [--cache-size N] [options]");
-        text.AppendLine("       nodedns query NAME [TYPE] [--server IP:PORT] [--tcp] [--timeout D]   (exit 0 on NOERROR/NXDOMAIN)");
+        text.AppendLine("       nodedns query NAME [TYPE] [--server IP[:PORT]] [--tcp] [--timeout D]   (exit 0 on NOERROR/NXDOMAIN)");
         text.AppendLine("       nodedns check-config FILE");
         text.AppendLine("       nodedns setup-network    --local-ip IP[,IP] [--interface NAME] [--health-port N] [--firewall iptables|nftables|none]");
         text.AppendLine("       nodedns teardown-network --local-ip IP[,IP] [--interface NAME] [--firewall iptables|nftables|none]");
@@ -98,10 +52,11 @@ public sealed record CommandLine(string Verb, IReadOnlyDictionary<OptionSpec, Li
         text.AppendLine("       nodedns -localip IP[,IP] -conf /etc/Corefile [...]   (node-local-dns's flags and Corefile, see docs)");
         text.AppendLine("       nodedns help | version");
         text.AppendLine();
-        text.AppendLine("options (each also NODEDNS_<NAME> in the environment and a key in the JSON config file):");
+        text.AppendLine("Every verb takes --option value and --option=value. Options of serve (each also NODEDNS_<NAME> in the environment");
+        text.AppendLine("and a key in the JSON config file; a reload on SIGHUP or a change of the file applies them unless said otherwise):");
         foreach (OptionSpec option in OptionCatalog.All)
         {
-            text.AppendLine($"  {option.Flag,-20} {option.Help}");
+            text.AppendLine($"  {option.Flag,-20} {option.Help} (default: {option.Default}{(option.Reload == ReloadBehaviour.NeedsRestart ? "; a change needs a restart" : "")})");
             text.AppendLine($"  {"",-20} env {option.EnvironmentVariable}, config key \"{option.JsonKey}\"");
         }
 

@@ -13,20 +13,21 @@ public static class ConvertCorefileCommand
 {
     public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
     {
-        if (args.Count == 0 || args[0].StartsWith("--", StringComparison.Ordinal))
+        VerbArguments options = VerbArguments.Parse("convert-corefile", args, ["--local-ip", "--cluster-dns", "--dns-port"], [], maxPositional: 1);
+        if (options.Positional.Count != 1)
         {
             throw new ConfigurationException("convert-corefile: usage: nodedns convert-corefile FILE [--local-ip IP[,IP]] [--cluster-dns IP]");
         }
 
-        VerbArguments options = VerbArguments.Parse("convert-corefile", args.Skip(1).ToList(), ["--local-ip", "--cluster-dns", "--dns-port"], []);
+        string file = options.Positional[0];
         string text;
         try
         {
-            text = File.ReadAllText(args[0]);
+            text = File.ReadAllText(file);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ConfigurationException($"convert-corefile: cannot read '{args[0]}': {e.Message}");
+            throw new ConfigurationException($"convert-corefile: cannot read '{file}': {e.Message}");
         }
 
         string[] localIps = [.. (options.Get("--local-ip") ?? "169.254.20.10").Split(',', StringSplitOptions.RemoveEmptyEntries)];
@@ -35,7 +36,7 @@ public static class ConvertCorefileCommand
         try
         {
             string corefile = PillarRenderer.Render(text, localIps, options.Get("--cluster-dns"), KubeDnsConfig.Empty, port, null);
-            raw = CorefileTranslator.Translate(CorefileParser.Parse(corefile, args[0]), port, message => error.WriteLine($"nodedns: warning: {message}")).Values;
+            raw = CorefileTranslator.Translate(CorefileParser.Parse(corefile, file), port, message => error.WriteLine($"nodedns: warning: {message}")).Values;
         }
         catch (CorefileException e)
         {

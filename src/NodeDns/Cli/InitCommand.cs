@@ -20,7 +20,7 @@ public static class InitCommand
     {
         VerbArguments parsed = VerbArguments.Parse("init", args, Valued, Switches);
         IReadOnlyList<IPAddress> nameservers = ParseNameservers(parsed.Require("--nameserver"));
-        if (parsed.Has("--print-dns-config"))
+        if (parsed.IsOn("--print-dns-config"))
         {
             output.Write(DnsConfigYaml(nameservers, parsed.Get("--namespace") ?? "default", parsed.Get("--cluster-domain") ?? "cluster.local",
                 Number(parsed.Get("--ndots") ?? "5", "--ndots", 0, 15)));
@@ -41,7 +41,7 @@ public static class InitCommand
         }
 
         string after = ResolvConfRewriter.Rewrite(ResolvConfFile.Parse(before), nameservers, keep).ToString();
-        if (parsed.Has("--dry-run"))
+        if (parsed.IsOn("--dry-run"))
         {
             output.Write(UnifiedDiff.Create(path, before, after));
             return 0;

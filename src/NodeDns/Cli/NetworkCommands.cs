@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Net;
 using NodeDns.Daemon.Configuration;
 using NodeDns.Node.Network;
 
@@ -12,12 +10,13 @@ namespace NodeDns.Daemon.Cli;
 /// </summary>
 public static class NetworkCommands
 {
-    private static readonly string[] Valued = ["--local-ip", "--interface", "--health-port", "--firewall", "--dns-port"];
+    /// <summary>The node options of serve, with the same names, parsers and defaults.</summary>
+    private static readonly OptionSpec[] Accepted =
+        [OptionCatalog.LocalIp, OptionCatalog.Interface, OptionCatalog.HealthPort, OptionCatalog.Firewall, OptionCatalog.DnsPort, OptionCatalog.FailOpen];
 
     public static int Run(string verb, IReadOnlyList<string> args, TextWriter output, TextWriter error)
     {
-        VerbArguments parsed = VerbArguments.Parse(verb, args, Valued, ["--fail-open"]);
-        NodeNetworkOptions options = ParseOptions(parsed);
+        NodeNetworkOptions options = ParseOptions(verb, args);
         var network = new NodeNetwork(options, new CommandRunner(), message => output.WriteLine(message));
         IReadOnlyList<NetworkSetupException> errors;
         if (verb == "setup-network")
@@ -47,18 +46,15 @@ public static class NetworkCommands
         return errors.Count == 0 ? 0 : 1;
     }
 
-    public static NodeNetworkOptions ParseOptions(VerbArguments parsed) => new()
+    public static NodeNetworkOptions ParseOptions(string verb, IReadOnlyList<string> args)
     {
-        LocalIps = SettingsParser.ParseLocalIps(parsed.Require("--local-ip"), "--local-ip"),
-        InterfaceName = SettingsParser.ParseInterfaceName(parsed.Get("--interface") ?? LinkLocalInterface.DefaultName, "--interface"),
-        HealthPort = ParsePort(parsed.Get("--health-port") ?? "8080", "--health-port"),
-        DnsPort = ParsePort(parsed.Get("--dns-port") ?? "53", "--dns-port"),
-        Firewall = SettingsParser.ParseFirewall(parsed.Get("--firewall") ?? "iptables", "--firewall"),
-        FailOpen = parsed.Has("--fail-open"),
-    };
+        Dictionary<OptionSpec, RawValue> raw = VerbArguments.ParseServeOptions(verb, args, Accepted)
+            .ToDictionary(pair => pair.Key, pair => new RawValue(pair.Value, pair.Key.Flag));
+        if (!raw.ContainsKey(OptionCatalog.LocalIp))
+        {
+            throw new ConfigurationException($"{verb}: {OptionCatalog.LocalIp.Flag} is required");
+        }
 
-    private static int ParsePort(string text, string source) =>
-        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port is > 0 and <= 65535
-            ? port
-            : throw new ConfigurationException($"{source}: invalid value '{text}': port must be 1-65535");
+        return SettingsParser.Apply(DaemonSettings.Defaults, raw).NodeNetwork! with { SetupInterface = true };
+    }
 }

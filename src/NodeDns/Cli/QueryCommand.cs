@@ -14,40 +14,23 @@ namespace NodeDns.Daemon.Cli;
 /// </summary>
 public static class QueryCommand
 {
-    public static readonly IPEndPoint DefaultServer = SettingsParser.DefaultListen;
+    public static readonly IPEndPoint DefaultServer = DaemonSettings.DefaultListen;
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output)
     {
-        var positional = new List<string>();
-        IPEndPoint server = DefaultServer;
-        bool tcp = false;
-        TimeSpan timeout = TimeSpan.FromSeconds(2);
-        for (int i = 0; i < args.Count; i++)
-        {
-            switch (args[i])
-            {
-                case "--server" when i + 1 < args.Count:
-                    server = SettingsParser.ParseEndPoint(args[++i], 53, "--server");
-                    break;
-                case "--tcp":
-                    tcp = true;
-                    break;
-                case "--timeout" when i + 1 < args.Count:
-                    timeout = SettingsParser.ParseDuration(args[++i].ToLowerInvariant()) is { } t && t > TimeSpan.Zero && t <= TimeSpan.FromMinutes(1)
-                        ? t
-                        : throw new ConfigurationException($"--timeout: invalid value '{args[i]}': expected a duration such as 2s");
-                    break;
-                case var option when option.StartsWith("--", StringComparison.Ordinal):
-                    throw new ConfigurationException($"query: unknown option or missing value '{option}'");
-                default:
-                    positional.Add(args[i]);
-                    break;
-            }
-        }
+        VerbArguments arguments = VerbArguments.Parse("query", args, ["--server", "--timeout"], ["--tcp"], maxPositional: 2);
+        IReadOnlyList<string> positional = arguments.Positional;
+        IPEndPoint server = arguments.Get("--server") is { } given ? ValueParsers.ParseEndPoint(given, 53, "--server") : DefaultServer;
+        bool tcp = arguments.IsOn("--tcp");
+        TimeSpan timeout = arguments.Get("--timeout") is { } text
+            ? ValueParsers.ParseDuration(text.ToLowerInvariant()) is { } t && t > TimeSpan.Zero && t <= TimeSpan.FromMinutes(1)
+                ? t
+                : throw new ConfigurationException($"--timeout: invalid value '{text}': expected a duration such as 2s")
+            : TimeSpan.FromSeconds(2);
 
         if (positional.Count is 0 or > 2)
         {
-            throw new ConfigurationException("query: usage: nodedns query NAME [TYPE] [--server IP:PORT] [--tcp] [--timeout D]");
+            throw new ConfigurationException("query: usage: nodedns query NAME [TYPE] [--server IP[:PORT]] [--tcp] [--timeout D]");
         }
 
         QueryType type = positional.Count == 2

@@ -136,7 +136,7 @@ public sealed class CorefileTranslator
         foreach (string address in bindAddresses)
         {
             string endpoint = Endpoint(address, port);
-            SettingsParser.ParseEndPoint(endpoint, null, $"Corefile {block.Position} bind");
+            ValueParsers.ParseEndPoint(endpoint, null, $"Corefile {block.Position} bind");
             Add(OptionCatalog.Listen, endpoint, $"{block.Position} bind");
         }
     }
@@ -190,7 +190,7 @@ public sealed class CorefileTranslator
                     : to.Contains("://", StringComparison.Ordinal) ? throw new CorefileException($"{directive.Position}: forward to '{to}': only plain DNS is supported")
                     : to;
                 string upstream = $"{(zone == "." ? "" : zone + "=")}{server}{transport}";
-                SettingsParser.ParseUpstream(upstream, "Corefile " + source); // fails here, naming this position
+                ValueParsers.ParseUpstream(upstream, "Corefile " + source); // fails here, naming this position
                 Add(OptionCatalog.Upstream, upstream, source);
             }
         }
@@ -289,7 +289,7 @@ public sealed class CorefileTranslator
     private static uint Seconds(string text, CorefileDirective directive) =>
         uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out uint seconds) && seconds > 0
             ? seconds
-            : SettingsParser.ParseDuration(text) is { } d && d > TimeSpan.Zero
+            : ValueParsers.ParseDuration(text) is { } d && d > TimeSpan.Zero
                 ? (uint)d.TotalSeconds
                 : throw new CorefileException($"{directive.Position}: {directive.Name}: '{text}' is not a TTL");
 

@@ -19,12 +19,24 @@ public sealed record UpstreamSetting(byte[] Zone, UpstreamServer Server);
 /// <summary>TTL bounds for one zone (wire form, lower case) and the zones below it.</summary>
 public sealed record ZoneTtlSetting(byte[] Zone, TtlPolicy Ttl);
 
-/// <summary>The validated settings of <c>nodedns serve</c>.</summary>
+/// <summary>
+/// The validated settings of <c>nodedns serve</c>. The initial values below (and those of the option records they
+/// hold) are the defaults of every option: <see cref="OptionCatalog"/> shows them in help and README from here.
+/// </summary>
 public sealed record DaemonSettings
 {
+    public static readonly IPEndPoint DefaultListen = new(IPAddress.Loopback, 5353);
+    public static readonly TimeSpan MaxLameduck = TimeSpan.FromMinutes(5);
+
+    /// <summary>Every option at its default (upstreams, which default to the host's resolv.conf, empty).</summary>
+    public static readonly DaemonSettings Defaults = new() { Listen = [DefaultListen], Upstreams = [] };
+
+    /// <summary>The node network's defaults, for options given without --local-ip.</summary>
+    public static readonly NodeNetworkOptions NodeNetworkDefaults = new() { LocalIps = [] };
+
     public required IReadOnlyList<IPEndPoint> Listen { get; init; }
     public required IReadOnlyList<UpstreamSetting> Upstreams { get; init; }
-    public IPEndPoint? Metrics { get; init; }
+    public IPEndPoint? Metrics { get; init; } = new(IPAddress.Loopback, 9253);
     public CacheOptions Cache { get; init; } = new();
     public PipelineOptions Pipeline { get; init; } = new();
     public ForwarderOptions Forwarder { get; init; } = new();

@@ -1,85 +1,286 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using NodeDns.Forwarding;
+using NodeDns.Node.Network;
+using NodeDns.Serving;
+using static NodeDns.Daemon.Configuration.ReloadBehaviour;
+using static NodeDns.Daemon.Configuration.ValueParsers;
+
 namespace NodeDns.Daemon.Configuration;
 
-/// <summary>One setting, reachable as a command-line option, an environment variable and a JSON config key.</summary>
-public sealed record OptionSpec(string Name, string JsonKey, string Help, bool Repeatable = false, bool IsSwitch = false)
-{
-    public string Flag => "--" + Name;
-    public string EnvironmentVariable => "NODEDNS_" + Name.Replace('-', '_').ToUpperInvariant();
-}
-
-/// <summary>Every option of <c>nodedns serve</c>. Names are part of the CLI contract: add, never rename.</summary>
+/// <summary>
+/// Every option of <c>nodedns serve</c>, each declared once (see <see cref="OptionSpec"/>). Defaults are the values
+/// of <see cref="DaemonSettings.Defaults"/>, i.e. of the settings records themselves. Names are part of the CLI
+/// contract: add, never rename. Options are applied in the order of <see cref="All"/>.
+/// </summary>
 public static class OptionCatalog
 {
-    public static readonly OptionSpec Config = new("config", "config", "JSON config file");
-    public static readonly OptionSpec Listen = new("listen", "listen", "IP:PORT to serve DNS on, UDP and TCP (repeatable; default 127.0.0.1:5353)", Repeatable: true);
-    public static readonly OptionSpec Upstream = new("upstream", "upstream",
-        "[ZONE=]IP[:PORT][/tcp|/udp] to forward to (repeatable; default: nameservers of /etc/resolv.conf for '.')", Repeatable: true);
-    public static readonly OptionSpec Metrics = new("metrics", "metrics", "IP:PORT for /metrics, /health and /ready, or 'off' (default 127.0.0.1:9253)");
-    public static readonly OptionSpec CacheSize = new("cache-size", "cacheSize", "maximum positive entries and, separately, negative entries (default 10000)");
-    public static readonly OptionSpec Policy = new("policy", "policy", "upstream choice: random, round_robin or sequential (default random)");
-    public static readonly OptionSpec MinTtl = new("min-ttl", "minTtl", "lower bound on cached TTLs, seconds (default 0)");
-    public static readonly OptionSpec MaxTtl = new("max-ttl", "maxTtl", "upper bound on positive TTLs, seconds (default 3600)");
-    public static readonly OptionSpec NegativeMaxTtl = new("negative-max-ttl", "negativeMaxTtl", "upper bound on negative TTLs, seconds (default 1800)");
-    public static readonly OptionSpec NegativeCacheSize = new("negative-cache-size", "negativeCacheSize", "maximum negative entries (default: --cache-size)");
-    public static readonly OptionSpec CacheMemory = new("cache-memory", "cacheMemory", "byte budget of the whole cache, e.g. 64Mi (default 64Mi)");
-    public static readonly OptionSpec ServeStale = new("serve-stale", "serveStale",
-        "how long expired answers may be served when upstreams fail, e.g. 1h; 'off' disables (default 1h, at most 1d)");
-    public static readonly OptionSpec ServeStalePreferPositive = new("serve-stale-prefer-positive", "serveStalePreferPositive",
-        "serve a stale positive answer rather than a fresh NXDOMAIN/NODATA (default false)", IsSwitch: true);
-    public static readonly OptionSpec FailureMaxTtl = new("failure-max-ttl", "failureMaxTtl",
-        "longest time an upstream failure is cached; back-off from 1s (default 30s, at most 5m)");
-    public static readonly OptionSpec PrefetchHits = new("prefetch-hits", "prefetchHits", "hits within --prefetch-window that make an entry popular; 0 disables prefetch (default 2)");
-    public static readonly OptionSpec PrefetchWindow = new("prefetch-window", "prefetchWindow", "window for counting prefetch hits (default 1m)");
-    public static readonly OptionSpec PrefetchPercent = new("prefetch-percent", "prefetchPercent", "refresh a popular entry when this percent of its TTL remains, 10-90 (default 10)");
-    public static readonly OptionSpec MaxFails = new("max-fails", "maxFails", "consecutive failed tries that mark an upstream down; 0 never (default 2)");
-    public static readonly OptionSpec HealthCheck = new("health-check", "healthCheck", "probe interval for an upstream marked down (default 500ms)");
-    public static readonly OptionSpec MaxInFlight = new("max-inflight", "maxInflight", "distinct questions forwarded at once (default 10000)");
-    public static readonly OptionSpec MaxWaiters = new("max-waiters", "maxWaiters", "clients waiting for one forwarded question (default 1000)");
-    public static readonly OptionSpec Lameduck = new("lameduck", "lameduck", "after SIGTERM, keep answering DNS this long while /ready says 503 (default 5s)");
-    public static readonly OptionSpec ReadyUpstream = new("ready-upstream", "readyUpstream",
-        "/ready also requires a healthy upstream for the root zone (default false)", IsSwitch: true);
-    public static readonly OptionSpec LocalIp = new("local-ip", "localIp",
-        "node-local IP(s) to serve on (port --dns-port) and, with --setup-*, to put on the interface and in the firewall rules");
-    public static readonly OptionSpec DnsPort = new("dns-port", "dnsPort", "DNS port for --local-ip addresses and their firewall rules (default 53)");
-    public static readonly OptionSpec SetupInterface = new("setup-interface", "setupInterface", "create and maintain the interface holding --local-ip (default false)", IsSwitch: true);
-    public static readonly OptionSpec SetupIptables = new("setup-iptables", "setupIptables",
-        "install and maintain the conntrack-bypass rules for --local-ip with the --firewall backend (default false)", IsSwitch: true);
-    public static readonly OptionSpec Firewall = new("firewall", "firewall", "iptables, nftables or none (default iptables)");
-    public static readonly OptionSpec Interface = new("interface", "interface", "name of the interface for --local-ip (default nodelocaldns)");
-    public static readonly OptionSpec HealthPort = new("health-port", "healthPort", "port of the liveness probe, for its NOTRACK rules (default 8080)");
-    public static readonly OptionSpec FailOpen = new("fail-open", "failOpen",
+    public static readonly OptionSpec Config = new()
+    {
+        Name = "config", JsonKey = "config", Help = "JSON config file", Reload = NeedsRestart,
+        Show = s => s.ConfigFile ?? "", DefaultDescription = "none",
+    };
+
+    public static readonly OptionSpec Listen = Endpoints("listen", "listen", "IP:PORT to serve DNS on, UDP and TCP (repeatable)",
+        s => s.Listen, (s, v) => s with { Listen = v });
+
+    public static readonly OptionSpec Upstream = new()
+    {
+        Name = "upstream", JsonKey = "upstream", Repeatable = true,
+        Help = "[ZONE=]IP[:PORT][/tcp|/udp] (or [ZONE=]/path/resolv.conf) to forward to (repeatable)",
+        DefaultDescription = "the nameservers of /etc/resolv.conf, for '.'",
+        Show = s => string.Join(',', s.Upstreams.Select(FormatUpstream)),
+        Apply = (s, v) => s with { Upstreams = [.. v.Values.SelectMany(text => ParseUpstream(text, v.Source))] },
+    };
+
+    public static readonly OptionSpec Metrics = new()
+    {
+        Name = "metrics", JsonKey = "metrics", Help = "IP:PORT for /metrics, /health and /ready, or 'off'", Reload = NeedsRestart,
+        Show = s => s.Metrics?.ToString() ?? "off",
+        Apply = (s, v) => s with { Metrics = v.Last is "off" or "none" or "" ? null : ParseEndPoint(v.Last, null, v.Source) },
+    };
+
+    public static readonly OptionSpec CacheSize = Number("cache-size", "cacheSize", "maximum positive entries and, separately, negative entries",
+        1, 10_000_000, s => s.Cache.PositiveEntries,
+        (s, n) => s with { Cache = s.Cache with { PositiveEntries = n, NegativeEntries = n, FailureEntries = n } });
+
+    public static readonly OptionSpec NegativeCacheSize = Number("negative-cache-size", "negativeCacheSize", "maximum negative entries",
+        1, 10_000_000, s => s.Cache.NegativeEntries, (s, n) => s with { Cache = s.Cache with { NegativeEntries = n } }, defaultDescription: "--cache-size");
+
+    public static readonly OptionSpec CacheMemory = new()
+    {
+        Name = "cache-memory", JsonKey = "cacheMemory", Help = "byte budget of the whole cache, e.g. 64Mi",
+        Show = s => FormatByteSize(s.Cache.MaxBytes),
+        Apply = (s, v) => s with { Cache = s.Cache with { MaxBytes = ByteSize(v) } },
+    };
+
+    public static readonly OptionSpec Policy = OneOf("policy", "policy", "upstream choice: random, round_robin or sequential",
+        new Dictionary<string, UpstreamPolicy> { ["random"] = UpstreamPolicy.Random, ["round_robin"] = UpstreamPolicy.RoundRobin, ["sequential"] = UpstreamPolicy.Sequential },
+        s => s.Policy, (s, p) => s with { Policy = p });
+
+    public static readonly OptionSpec MinTtl = Number("min-ttl", "minTtl", "lower bound on cached TTLs, seconds", 0, (int)Caching.TtlPolicy.MaxBound,
+        s => (int)s.Ttl.MinTtl, (s, n) => s with { Ttl = s.Ttl with { MinTtl = (uint)n } });
+
+    public static readonly OptionSpec MaxTtl = Number("max-ttl", "maxTtl", "upper bound on positive TTLs, seconds", 0, (int)Caching.TtlPolicy.MaxBound,
+        s => (int)s.Ttl.MaxTtl, (s, n) => s with { Ttl = s.Ttl with { MaxTtl = (uint)n } });
+
+    public static readonly OptionSpec NegativeMaxTtl = Number("negative-max-ttl", "negativeMaxTtl", "upper bound on negative TTLs, seconds",
+        0, (int)Caching.TtlPolicy.MaxBound, s => (int)s.Ttl.NegativeMaxTtl, (s, n) => s with { Ttl = s.Ttl with { NegativeMaxTtl = (uint)n } });
+
+    public static readonly OptionSpec ZoneTtl = new()
+    {
+        Name = "zone-ttl", JsonKey = "zoneTtl", Repeatable = true,
+        Help = "ZONE=MIN:MAX[:NEGATIVE_MAX] TTL bounds in seconds for one zone and its subzones (repeatable)", DefaultDescription = "none",
+        Show = s => string.Join(',', s.ZoneTtls.Select(FormatZoneTtl)),
+        Apply = (s, v) => s with { ZoneTtls = [.. v.Values.Select(text => ParseZoneTtl(text, v.Source))] },
+    };
+
+    public static readonly OptionSpec ServeStale = Time("serve-stale", "serveStale",
+        "how long expired answers may be served when upstreams fail, e.g. 1h; 'off' disables (at most 1d)",
+        TimeSpan.Zero, Caching.CacheOptions.MaxStaleWindow, s => s.Cache.StaleWindow, (s, t) => s with { Cache = s.Cache with { StaleWindow = t } });
+
+    public static readonly OptionSpec ServeStalePreferPositive = Switch("serve-stale-prefer-positive", "serveStalePreferPositive",
+        "serve a stale positive answer rather than a fresh NXDOMAIN/NODATA",
+        s => s.Pipeline.PreferPositiveStale, (s, b) => s with { Pipeline = s.Pipeline with { PreferPositiveStale = b } });
+
+    public static readonly OptionSpec FailureMaxTtl = Time("failure-max-ttl", "failureMaxTtl",
+        "longest time an upstream failure is cached; back-off from 1s (at most 5m)", TimeSpan.FromSeconds(1), Caching.CacheOptions.HardMaxFailureTtl,
+        s => s.Cache.MaxFailureTtl, (s, t) => s with { Cache = s.Cache with { MaxFailureTtl = t } });
+
+    public static readonly OptionSpec PrefetchHits = Number("prefetch-hits", "prefetchHits",
+        "hits within --prefetch-window that make an entry popular; 0 disables prefetch", 0, 1_000_000,
+        s => s.Pipeline.PrefetchHits, (s, n) => s with { Pipeline = s.Pipeline with { PrefetchHits = n } });
+
+    public static readonly OptionSpec PrefetchWindow = Time("prefetch-window", "prefetchWindow", "window for counting prefetch hits",
+        TimeSpan.FromSeconds(1), TimeSpan.FromDays(1), s => s.Pipeline.PrefetchWindow, (s, t) => s with { Pipeline = s.Pipeline with { PrefetchWindow = t } });
+
+    public static readonly OptionSpec PrefetchPercent = Number("prefetch-percent", "prefetchPercent",
+        "refresh a popular entry when this percent of its TTL remains, 10-90", 10, 90,
+        s => s.Pipeline.PrefetchPercent, (s, n) => s with { Pipeline = s.Pipeline with { PrefetchPercent = n } });
+
+    public static readonly OptionSpec MaxFails = Number("max-fails", "maxFails", "consecutive failed tries that mark an upstream down; 0 never",
+        0, 1000, s => s.MaxFails, (s, n) => s with { MaxFails = n });
+
+    public static readonly OptionSpec HealthCheck = Time("health-check", "healthCheck", "probe interval for an upstream marked down",
+        TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10),
+        s => s.Forwarder.HealthCheckInterval, (s, t) => s with { Forwarder = s.Forwarder with { HealthCheckInterval = t } });
+
+    public static readonly OptionSpec MaxInFlight = Number("max-inflight", "maxInflight", "distinct questions forwarded at once", 1, 1_000_000,
+        s => s.Pipeline.MaxInFlight, (s, n) => s with { Pipeline = s.Pipeline with { MaxInFlight = n } });
+
+    public static readonly OptionSpec MaxWaiters = Number("max-waiters", "maxWaiters", "clients waiting for one forwarded question", 1, 1_000_000,
+        s => s.Pipeline.MaxWaitersPerQuestion, (s, n) => s with { Pipeline = s.Pipeline with { MaxWaitersPerQuestion = n } });
+
+    public static readonly OptionSpec Lameduck = Time("lameduck", "lameduck", "after SIGTERM, keep answering DNS this long while /ready says 503",
+        TimeSpan.Zero, DaemonSettings.MaxLameduck, s => s.Lameduck, (s, t) => s with { Lameduck = t });
+
+    public static readonly OptionSpec ReadyUpstream = Switch("ready-upstream", "readyUpstream",
+        "/ready also requires a healthy upstream for the root zone", s => s.ReadyRequiresUpstream, (s, b) => s with { ReadyRequiresUpstream = b });
+
+    public static readonly OptionSpec LocalIp = new()
+    {
+        Name = "local-ip", JsonKey = "localIp", Reload = NeedsRestart, DefaultDescription = "none",
+        Help = "node-local IP(s) to serve on (port --dns-port) and, with --setup-*, to put on the interface and in the firewall rules",
+        Show = s => string.Join(',', Node(s).LocalIps),
+        Apply = (s, v) => s with { NodeNetwork = Node(s) with { LocalIps = ParseLocalIps(string.Join(',', v.Values), v.Source) } },
+    };
+
+    public static readonly OptionSpec DnsPort = Number("dns-port", "dnsPort", "DNS port for --local-ip addresses and their firewall rules", 1, 65535,
+        s => Node(s).DnsPort, (s, n) => s with { NodeNetwork = Node(s) with { DnsPort = n } }, NeedsRestart);
+
+    public static readonly OptionSpec SetupInterface = Switch("setup-interface", "setupInterface", "create and maintain the interface holding --local-ip",
+        s => s.SetupInterface, (s, b) => s with { SetupInterface = b }, NeedsRestart);
+
+    public static readonly OptionSpec SetupIptables = Switch("setup-iptables", "setupIptables",
+        "install and maintain the conntrack-bypass rules for --local-ip with the --firewall backend",
+        s => s.SetupFirewall, (s, b) => s with { SetupFirewall = b }, NeedsRestart);
+
+    public static readonly OptionSpec Firewall = OneOf("firewall", "firewall", "iptables, nftables or none", Firewalls,
+        s => Node(s).Firewall, (s, f) => s with { NodeNetwork = Node(s) with { Firewall = f } }, NeedsRestart);
+
+    public static readonly OptionSpec Interface = new()
+    {
+        Name = "interface", JsonKey = "interface", Help = "name of the interface for --local-ip", Reload = NeedsRestart,
+        Show = s => Node(s).InterfaceName,
+        Apply = (s, v) => s with { NodeNetwork = Node(s) with { InterfaceName = ParseInterfaceName(v.Last, v.Source) } },
+    };
+
+    public static readonly OptionSpec HealthPort = Number("health-port", "healthPort", "port of the liveness probe, for its NOTRACK rules", 1, 65535,
+        s => Node(s).HealthPort, (s, n) => s with { NodeNetwork = Node(s) with { HealthPort = n } }, NeedsRestart);
+
+    public static readonly OptionSpec FailOpen = Switch("fail-open", "failOpen",
         "PREROUTING NOTRACK rules match only while NodeDns has its socket, so a crashed NodeDns does not black-hole intercepted traffic",
-        IsSwitch: true);
-    public static readonly OptionSpec SkipTeardown = new("skip-teardown", "skipTeardown", "leave interface and rules in place on exit (default false)", IsSwitch: true);
-    public static readonly OptionSpec SyncInterval = new("sync-interval", "syncInterval", "how often interface and rules are checked and repaired (default 60s)");
-    public static readonly OptionSpec HttpListen = new("http-listen", "httpListen",
-        "further IP:PORT addresses serving /metrics, /health and /ready (repeatable)", Repeatable: true);
-    public static readonly OptionSpec PidFile = new("pidfile", "pidfile", "write the process ID to this file once the listeners are bound");
-    public static readonly OptionSpec Snapshot = new("snapshot", "snapshot",
-        "cache snapshot file: loaded at start (warm restart), written atomically on graceful exit");
-    public static readonly OptionSpec HandoffSocket = new("handoff-socket", "handoffSocket",
-        "Unix socket for zero-downtime replacement: a new instance takes the sockets and cache of the one listening here");
-    public static readonly OptionSpec LockFile = new("lock-file", "lockFile",
-        "refuse to start while another instance holds this lock, unless taking over through --handoff-socket");
-    public static readonly OptionSpec Allow = new("allow", "allow",
-        "CIDR of clients that may query (repeatable; default loopback, link-local, RFC 1918, fc00::/7; 'any' for all); others get REFUSED",
-        Repeatable: true);
-    public static readonly OptionSpec ClientMissRate = new("client-miss-rate", "clientMissRate",
-        "cache misses per second one client may cause, token bucket; 0 turns it off; loopback is never limited (default 500)");
-    public static readonly OptionSpec ClientMissBurst = new("client-miss-burst", "clientMissBurst", "token bucket size for --client-miss-rate (default 1000)");
-    public static readonly OptionSpec TcpPerClient = new("tcp-per-client", "tcpPerClient", "open TCP connections one client address may hold (default 64)");
-    public static readonly OptionSpec TcpIdleTimeout = new("tcp-idle-timeout", "tcpIdleTimeout", "close a client TCP connection idle this long (default 10s)");
-    public static readonly OptionSpec ZoneTtl = new("zone-ttl", "zoneTtl",
-        "ZONE=MIN:MAX[:NEGATIVE_MAX] TTL bounds in seconds for one zone and its subzones (repeatable)", Repeatable: true);
-    public static readonly OptionSpec UdpSockets = new("udp-sockets", "udpSockets", "SO_REUSEPORT sockets (one thread each) per UDP address (default: CPU count)");
-    public static readonly OptionSpec LogFormat = new("log-format", "logFormat", "text or json (default text)");
-    public static readonly OptionSpec LogLevel = new("log-level", "logLevel", "trace, debug, information, warning, error (default information)");
+        s => Node(s).FailOpen, (s, b) => s with { NodeNetwork = Node(s) with { FailOpen = b } }, NeedsRestart);
+
+    public static readonly OptionSpec SkipTeardown = Switch("skip-teardown", "skipTeardown", "leave interface and rules in place on exit",
+        s => s.SkipTeardown, (s, b) => s with { SkipTeardown = b });
+
+    public static readonly OptionSpec SyncInterval = Time("sync-interval", "syncInterval", "how often interface and rules are checked and repaired",
+        TimeSpan.FromSeconds(1), TimeSpan.FromHours(1), s => s.SyncInterval, (s, t) => s with { SyncInterval = t }, NeedsRestart);
+
+    public static readonly OptionSpec HttpListen = Endpoints("http-listen", "httpListen", "further IP:PORT addresses serving /metrics, /health and /ready (repeatable)",
+        s => s.ExtraHttp, (s, v) => s with { ExtraHttp = [.. v.Distinct()] }, defaultDescription: "none");
+
+    public static readonly OptionSpec PidFile = Path("pidfile", "pidfile", "write the process ID to this file once the listeners are bound",
+        s => s.PidFile, (s, p) => s with { PidFile = p });
+
+    public static readonly OptionSpec Snapshot = Path("snapshot", "snapshot", "cache snapshot file: loaded at start (warm restart), written atomically on graceful exit",
+        s => s.SnapshotFile, (s, p) => s with { SnapshotFile = p });
+
+    public static readonly OptionSpec HandoffSocket = Path("handoff-socket", "handoffSocket",
+        "Unix socket for zero-downtime replacement: a new instance takes the sockets and cache of the one listening here",
+        s => s.HandoffSocket, (s, p) => s with { HandoffSocket = p });
+
+    public static readonly OptionSpec LockFile = Path("lock-file", "lockFile",
+        "refuse to start while another instance holds this lock, unless taking over through --handoff-socket",
+        s => s.LockFile, (s, p) => s with { LockFile = p });
+
+    public static readonly OptionSpec Allow = new()
+    {
+        Name = "allow", JsonKey = "allow", Repeatable = true,
+        Help = "CIDR of clients that may query (repeatable; 'any' for all); others get REFUSED",
+        DefaultDescription = "loopback, link-local, RFC 1918, 100.64.0.0/10, fc00::/7",
+        Show = s => string.Join(',', s.Clients.Allowed),
+        Apply = (s, v) => s with
+        {
+            Clients = s.Clients with
+            {
+                Allowed = [.. v.Values.SelectMany(text => text == "any" ? ["0.0.0.0/0", "::/0"] : new[] { text })
+                    .Select(text => AddressPrefix.TryParse(text, out AddressPrefix prefix) ? prefix : throw Bad(v.Source, text, "expected a CIDR such as 10.0.0.0/8, or 'any'"))],
+            },
+        },
+    };
+
+    public static readonly OptionSpec ClientMissRate = Number("client-miss-rate", "clientMissRate",
+        "cache misses per second one client may cause, token bucket; 0 turns it off; loopback is never limited", 0, 10_000_000,
+        s => (int)s.Clients.MissesPerSecond, (s, n) => s with { Clients = s.Clients with { MissesPerSecond = n } });
+
+    public static readonly OptionSpec ClientMissBurst = Number("client-miss-burst", "clientMissBurst", "token bucket size for --client-miss-rate", 1, 10_000_000,
+        s => (int)s.Clients.MissBurst, (s, n) => s with { Clients = s.Clients with { MissBurst = n } });
+
+    public static readonly OptionSpec TcpPerClient = Number("tcp-per-client", "tcpPerClient", "open TCP connections one client address may hold", 1, 100_000,
+        s => s.Tcp.MaxConnectionsPerClient, (s, n) => s with { Tcp = s.Tcp with { MaxConnectionsPerClient = n } });
+
+    public static readonly OptionSpec TcpIdleTimeout = Time("tcp-idle-timeout", "tcpIdleTimeout", "close a client TCP connection idle this long",
+        TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10), s => s.Tcp.IdleTimeout, (s, t) => s with { Tcp = s.Tcp with { IdleTimeout = t } });
+
+    public static readonly OptionSpec UdpSockets = Number("udp-sockets", "udpSockets", "SO_REUSEPORT sockets (one thread each) per UDP address", 1, 64,
+        s => s.UdpSockets, (s, n) => s with { UdpSockets = n }, NeedsRestart, "CPU count");
+
+    public static readonly OptionSpec LogFormat = OneOf("log-format", "logFormat", "text or json",
+        new Dictionary<string, LogFormat> { ["text"] = Configuration.LogFormat.Text, ["json"] = Configuration.LogFormat.Json },
+        s => s.LogFormat, (s, f) => s with { LogFormat = f }, NeedsRestart);
+
+    public static readonly OptionSpec LogLevel = OneOf("log-level", "logLevel", "trace, debug, information, warning, error",
+        new Dictionary<string, LogLevel>
+        {
+            ["information"] = Microsoft.Extensions.Logging.LogLevel.Information,
+            ["info"] = Microsoft.Extensions.Logging.LogLevel.Information,
+            ["trace"] = Microsoft.Extensions.Logging.LogLevel.Trace,
+            ["debug"] = Microsoft.Extensions.Logging.LogLevel.Debug,
+            ["warning"] = Microsoft.Extensions.Logging.LogLevel.Warning,
+            ["error"] = Microsoft.Extensions.Logging.LogLevel.Error,
+        },
+        s => s.LogLevel, (s, l) => s with { LogLevel = l });
 
     public static readonly IReadOnlyList<OptionSpec> All =
         [
             Config, Listen, Upstream, Metrics, CacheSize, NegativeCacheSize, CacheMemory, Policy, MinTtl, MaxTtl, NegativeMaxTtl, ZoneTtl,
             ServeStale, ServeStalePreferPositive, FailureMaxTtl, PrefetchHits, PrefetchWindow, PrefetchPercent, MaxFails, HealthCheck,
             MaxInFlight, MaxWaiters, Lameduck, ReadyUpstream, LocalIp, DnsPort, SetupInterface, SetupIptables, Firewall, Interface, HealthPort,
-            FailOpen, SkipTeardown, SyncInterval, HttpListen, PidFile, Snapshot, HandoffSocket, LockFile, Allow, ClientMissRate, ClientMissBurst, TcpPerClient, TcpIdleTimeout, UdpSockets, LogFormat, LogLevel,
+            FailOpen, SkipTeardown, SyncInterval, HttpListen, PidFile, Snapshot, HandoffSocket, LockFile, Allow, ClientMissRate, ClientMissBurst,
+            TcpPerClient, TcpIdleTimeout, UdpSockets, LogFormat, LogLevel,
         ];
+
+    /// <summary>The node network being configured; its defaults while no node option has been given.</summary>
+    private static NodeNetworkOptions Node(DaemonSettings s) => s.NodeNetwork ?? DaemonSettings.NodeNetworkDefaults;
+
+    private static OptionSpec Number(string name, string jsonKey, string help, int min, int max, Func<DaemonSettings, int> get,
+        Func<DaemonSettings, int, DaemonSettings> set, ReloadBehaviour reload = Applied, string? defaultDescription = null) => new()
+    {
+        Name = name, JsonKey = jsonKey, Help = help, Reload = reload, DefaultDescription = defaultDescription,
+        Show = s => get(s).ToString(CultureInfo.InvariantCulture),
+        Apply = (s, v) => set(s, Integer(v, min, max)),
+    };
+
+    private static OptionSpec Time(string name, string jsonKey, string help, TimeSpan min, TimeSpan max, Func<DaemonSettings, TimeSpan> get,
+        Func<DaemonSettings, TimeSpan, DaemonSettings> set, ReloadBehaviour reload = Applied) => new()
+    {
+        Name = name, JsonKey = jsonKey, Help = help, Reload = reload,
+        Show = s => FormatDuration(get(s)),
+        Apply = (s, v) => set(s, Duration(v, min, max)),
+    };
+
+    private static OptionSpec Switch(string name, string jsonKey, string help, Func<DaemonSettings, bool> get,
+        Func<DaemonSettings, bool, DaemonSettings> set, ReloadBehaviour reload = Applied) => new()
+    {
+        Name = name, JsonKey = jsonKey, Help = help, Reload = reload, IsSwitch = true,
+        Show = s => get(s) ? "true" : "false",
+        Apply = (s, v) => set(s, ValueParsers.Switch(v)),
+    };
+
+    private static OptionSpec OneOf<T>(string name, string jsonKey, string help, IReadOnlyDictionary<string, T> choices, Func<DaemonSettings, T> get,
+        Func<DaemonSettings, T, DaemonSettings> set, ReloadBehaviour reload = Applied) => new()
+    {
+        Name = name, JsonKey = jsonKey, Help = help, Reload = reload,
+        Show = s => NameOf(choices, get(s)),
+        Apply = (s, v) => set(s, Choice(v, choices)),
+    };
+
+    private static OptionSpec Path(string name, string jsonKey, string help, Func<DaemonSettings, string?> get,
+        Func<DaemonSettings, string, DaemonSettings> set) => new()
+    {
+        Name = name, JsonKey = jsonKey, Help = help, Reload = NeedsRestart, DefaultDescription = "none",
+        Show = s => get(s) ?? "",
+        Apply = (s, v) => set(s, v.Last),
+    };
+
+    private static OptionSpec Endpoints(string name, string jsonKey, string help, Func<DaemonSettings, IReadOnlyList<IPEndPoint>> get,
+        Func<DaemonSettings, IReadOnlyList<IPEndPoint>, DaemonSettings> set, string? defaultDescription = null) => new()
+    {
+        Name = name, JsonKey = jsonKey, Help = help, Reload = NeedsRestart, Repeatable = true, DefaultDescription = defaultDescription,
+        Show = s => string.Join(',', get(s)),
+        Apply = (s, v) => set(s, [.. v.Values.Select(text => ParseEndPoint(text, null, v.Source))]),
+    };
 }

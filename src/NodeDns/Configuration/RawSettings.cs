@@ -3,7 +3,11 @@ using System.Text.Json;
 namespace NodeDns.Daemon.Configuration;
 
 /// <summary>The value of one option and where it came from, so errors can name it the way the user wrote it.</summary>
-public sealed record RawValue(IReadOnlyList<string> Values, string Source);
+public sealed record RawValue(IReadOnlyList<string> Values, string Source)
+{
+    /// <summary>The value that counts for an option given once: the last one.</summary>
+    public string Last => Values[^1];
+}
 
 /// <summary>
 /// Collects option values from the JSON config file, the environment (<c>NODEDNS_*</c>) and the command line;

@@ -12,15 +12,44 @@ public static class RouteTable
     /// upstreams of its closest enclosing zone; a route's TTL bounds are those of its closest enclosing zone that
     /// has some, else the global ones.
     /// </summary>
-    public static ZoneRouter Build(DaemonSettings settings)
+    /// <param name="previous">
+    /// The router this one replaces (a reload): an upstream configured in both, for the same zone, keeps its health
+    /// record; those it had and this one has not are retired, which stops their probes.
+    /// </param>
+    public static ZoneRouter Build(DaemonSettings settings, ZoneRouter? previous = null)
     {
+        Dictionary<string, Upstream> kept = previous is null ? [] : previous.Routes
+            .SelectMany(r => r.Pool.Upstreams.Select(u => (Key: UpstreamKey(r.Zone, u.Server), Upstream: u)))
+            .DistinctBy(p => p.Key)
+            .ToDictionary(p => p.Key, p => p.Upstream);
         Dictionary<string, UpstreamPool> pools = settings.Upstreams
             .GroupBy(u => Key(u.Zone))
-            .ToDictionary(g => g.Key, g => new UpstreamPool([.. g.Select(u => u.Server)], settings.Policy, settings.MaxFails));
+            .ToDictionary(g => g.Key, g => new UpstreamPool([.. g.Select(u => Reuse(kept, u, settings.MaxFails))], settings.Policy));
         IEnumerable<byte[]> zones = settings.Upstreams.Select(u => u.Zone).Concat(settings.ZoneTtls.Select(z => z.Zone))
             .DistinctBy(Key);
-        return new ZoneRouter(zones.Select(zone => new ZoneRoute(zone, Closest(zone, pools), TtlFor(zone, settings))));
+        var router = new ZoneRouter(zones.Select(zone => new ZoneRoute(zone, Closest(zone, pools), TtlFor(zone, settings))));
+
+        HashSet<Upstream> used = [.. router.Routes.SelectMany(r => r.Pool.Upstreams)];
+        foreach (Upstream dropped in kept.Values.Where(u => !used.Contains(u)))
+        {
+            dropped.Retire();
+        }
+
+        return router;
     }
+
+    private static Upstream Reuse(Dictionary<string, Upstream> kept, UpstreamSetting setting, int maxFails)
+    {
+        if (kept.TryGetValue(UpstreamKey(setting.Zone, setting.Server), out Upstream? upstream))
+        {
+            upstream.MaxFails = maxFails;
+            return upstream;
+        }
+
+        return new Upstream(setting.Server, maxFails);
+    }
+
+    private static string UpstreamKey(byte[] zone, UpstreamServer server) => $"{Key(zone)}/{server.EndPoint}/{server.Transport}";
 
     private static UpstreamPool Closest(byte[] zone, Dictionary<string, UpstreamPool> pools)
     {

@@ -11,15 +11,20 @@ namespace NodeDns.Daemon.Hosting;
 
 /// <summary>
 /// Re-reads the configuration on SIGHUP and when the config file's content changes (polled, so ConfigMap symlink
-/// swaps are seen too), validates it, and applies upstreams, zones, TTL bounds, cache limits, pipeline policies and
-/// the log level without dropping a query. An invalid configuration is logged and the old one kept. Listen and
-/// metrics addresses cannot change without a restart; a reload that changes them says so.
+/// swaps are seen too), validates it, and applies every option the registry marks as applied (upstreams and zones,
+/// keeping the health of upstreams that stay; TTL bounds; cache limits; pipeline policies; the allow-list, rate
+/// limits and TCP limits; health-check timing; the log level) without dropping a query. An invalid configuration is
+/// logged and the old one kept. A changed option that needs a restart keeps its running value and is named in the
+/// log and in <c>nodedns_reload_restart_pending</c>.
 /// </summary>
 public sealed partial class ConfigReloader(
     Func<DaemonSettings> load,
     ServingState state,
     DnsCache cache,
     QueryPipeline pipeline,
+    ClientPolicy clients,
+    Forwarding.Forwarder forwarder,
+    BoundListeners listeners,
     LogLevelSwitch logLevel,
     DnsMetrics metrics,
     TimeProvider time,
@@ -123,18 +128,32 @@ public sealed partial class ConfigReloader(
             return;
         }
 
-        DaemonSettings current = state.Settings;
-        if (!next.Listen.SequenceEqual(current.Listen) || !Equals(next.Metrics, current.Metrics) || next.UdpSockets != current.UdpSockets)
+        ReloadPlan plan = ReloadPlan.For(state.Settings, next);
+        DaemonSettings effective = plan.Effective;
+        cache.Reconfigure(effective.Cache);
+        pipeline.Options = effective.Pipeline;
+        clients.Reconfigure(effective.Clients);
+        forwarder.Options = effective.Forwarder;
+        foreach (TcpDnsListener listener in listeners.Tcp)
         {
-            LogNeedsRestart();
+            listener.Options = effective.Tcp;
         }
 
-        cache.Reconfigure(next.Cache);
-        pipeline.Options = next.Pipeline;
-        logLevel.Level = next.LogLevel;
-        state.Apply(next);
-        metrics.Reloads.WithLabels("success").Inc();
-        LogReloaded(next.Upstreams.Count, state.Router.Routes.Count);
+        logLevel.Level = effective.LogLevel;
+        state.Apply(effective);
+
+        foreach (OptionSpec option in OptionCatalog.All)
+        {
+            metrics.RestartPending.WithLabels(option.Name).Set(plan.NeedRestart.Contains(option) ? 1 : 0);
+        }
+
+        metrics.Reloads.WithLabels(plan.NeedRestart.Count == 0 ? "success" : "partial").Inc();
+        LogReloaded(plan.Applied.Count == 0 ? "nothing" : string.Join(", ", plan.Applied.Select(o => o.Flag)), effective.Upstreams.Count,
+            state.Router.Routes.Count);
+        if (plan.NeedRestart.Count > 0)
+        {
+            LogNeedsRestart(string.Join(", ", plan.NeedRestart.Select(o => o.Flag)));
+        }
     }
 
     /// <summary>One hash over the watched files; a missing file counts as empty (the kube-dns ConfigMap is optional).</summary>
@@ -163,12 +182,12 @@ public sealed partial class ConfigReloader(
     [LoggerMessage(Level = LogLevel.Information, Message = "{Files} changed: reloading the configuration")]
     private partial void LogFileChanged(string files);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "configuration reloaded: {Upstreams} upstreams in {Zones} zones")]
-    private partial void LogReloaded(int upstreams, int zones);
+    [LoggerMessage(Level = LogLevel.Information, Message = "configuration reloaded: applied {Changed}; {Upstreams} upstreams in {Zones} zones")]
+    private partial void LogReloaded(string changed, int upstreams, int zones);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "configuration not reloaded, the running one is kept: {Reason}")]
     private partial void LogInvalid(string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "listen, metrics and udp-sockets changes take effect only after a restart")]
-    private partial void LogNeedsRestart();
+    [LoggerMessage(Level = LogLevel.Warning, Message = "configuration changed but not applied, the running values are kept until a restart: {Options}")]
+    private partial void LogNeedsRestart(string options);
 }

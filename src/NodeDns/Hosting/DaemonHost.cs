@@ -26,7 +26,8 @@ public static class DaemonHost
         });
         var logLevel = new LogLevelSwitch(settings.LogLevel);
         ConfigureLogging(builder.Logging, settings.LogFormat, logLevel);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.Lameduck + TimeSpan.FromSeconds(10));
+        // A reload may lengthen the lameduck up to its bound, so the host waits for the longest one.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = DaemonSettings.MaxLameduck + TimeSpan.FromSeconds(10));
 
         IServiceCollection services = builder.Services;
         services.AddSingleton(logLevel);
@@ -53,8 +54,8 @@ public static class DaemonHost
             return pipeline;
         });
         services.AddSingleton(sp => new ConfigReloader(load, sp.GetRequiredService<ServingState>(), sp.GetRequiredService<DnsCache>(),
-            sp.GetRequiredService<QueryPipeline>(), logLevel, sp.GetRequiredService<DnsMetrics>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<ConfigReloader>>()).HandleHangup());
+            sp.GetRequiredService<QueryPipeline>(), sp.GetRequiredService<ClientPolicy>(), sp.GetRequiredService<Forwarder>(), listeners, logLevel,
+            sp.GetRequiredService<DnsMetrics>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ConfigReloader>>()).HandleHangup());
         services.AddSingleton<DnsService>();
 
         // Hosted services start in this order and stop in reverse: the snapshot is loaded before DNS is served and

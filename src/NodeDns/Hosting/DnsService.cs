@@ -30,7 +30,7 @@ public sealed partial class DnsService(
             state.Draining = true;
             if (!state.SuccessorServing)
             {
-                LogDraining(settings.Lameduck.TotalSeconds);
+                LogDraining(state.Settings.Lameduck.TotalSeconds);
             }
         });
         for (int i = 0; i < listeners.Udp.Count; i++)

@@ -24,9 +24,10 @@ public sealed class ServingState(DaemonSettings settings)
     /// </summary>
     public volatile bool SuccessorServing;
 
+    /// <summary>Replaces settings and router; upstreams that stay keep their health, dropped ones stop being probed.</summary>
     public void Apply(DaemonSettings settings)
     {
-        _router = RouteTable.Build(settings);
+        _router = RouteTable.Build(settings, _router);
         _settings = settings;
     }
 }

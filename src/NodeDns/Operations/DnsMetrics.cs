@@ -55,6 +55,9 @@ public sealed class DnsMetrics
         Reloads = factory.CreateCounter("nodedns_reloads_total", "Configuration reloads, by result.", "result");
         Reloads.WithLabels("success").IncTo(0);
         Reloads.WithLabels("failure").IncTo(0);
+        Reloads.WithLabels("partial").IncTo(0);
+        RestartPending = factory.CreateGauge("nodedns_reload_restart_pending",
+            "1 for an option whose configured value differs from the running one until a restart applies it.", "option");
         factory.CreateGauge("coredns_build_info", "A metric with a constant '1' value labeled by version, revision, and goversion from which CoreDNS was built.",
             "version", "revision", "goversion").WithLabels(Hosting.BuildInfo.Version, Hosting.BuildInfo.Revision, "dotnet" + Environment.Version).Set(1);
 
@@ -97,6 +100,7 @@ public sealed class DnsMetrics
     public Counter NodeCacheSetupErrors { get; }
     public Counter ReloadFailed { get; }
     public Counter Reloads { get; }
+    public Gauge RestartPending { get; }
     public Gauge CacheBytes { get; }
     public Gauge CacheFailureEntries { get; }
     public Counter CacheFailureHits { get; }
