@@ -119,7 +119,7 @@ public class CorefileTests
         Assert.Equal("7s", raw[OptionCatalog.Lameduck].Values[0]);
         Assert.Equal(["0.0.0.0:8080", "0.0.0.0:8181"], raw[OptionCatalog.HttpListen].Values);
         DaemonSettings settings = SettingsParser.Parse(raw);
-        Assert.Equal(Forwarding.UpstreamPolicy.RoundRobin, settings.Policy);
+        Assert.Equal(NodeDns.Forwarding.UpstreamPolicy.RoundRobin, settings.Policy);
         Assert.Equal(3, settings.MaxFails);
     }
 
@@ -208,5 +208,31 @@ public class CorefileTests
         Assert.Equal("/tmp/Corefile", flags.CorefileTemplatePath);
         Assert.Equal("/tmp/kd", flags.KubeDnsDirectory);
         Assert.Contains("not supported", Assert.Throws<ConfigurationException>(() => NodeCacheCommandLine.Parse(["-localip", "1.2.3.4", "-reloadwithsignal"])).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_corefile_rendered_from_the_base_template_is_written_to_conf_as_node_cache_does()
+    {
+        string dir = Directory.CreateTempSubdirectory("nodedns-render-").FullName;
+        try
+        {
+            string template = Path.Combine(dir, "Corefile.base");
+            string rendered = Path.Combine(dir, "Corefile");
+            File.WriteAllText(template, Reference);
+            NodeCacheCommandLine flags = NodeCacheCommandLine.Parse(["-localip", "169.254.20.10", "-basecorefile", template, "-conf", rendered,
+                "-setupiptables=false", "-setupinterface=false", "-kubednscm", Path.Combine(dir, "none")]);
+            var warnings = new List<string>();
+            flags.Load(new Dictionary<string, string?> { ["KUBE_DNS_SERVICE_HOST"] = "10.96.0.53" }, warnings.Add);
+
+            string text = File.ReadAllText(rendered);
+            Assert.DoesNotContain("__PILLAR__", text, StringComparison.Ordinal);
+            Assert.Contains("forward . 10.96.0.53", text, StringComparison.Ordinal);
+            Assert.Equal(Reference, File.ReadAllText(template)); // the template is never touched
+            Assert.DoesNotContain(warnings, w => w.Contains("cannot write", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }

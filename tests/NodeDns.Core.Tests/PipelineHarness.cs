@@ -69,10 +69,10 @@ internal sealed class PipelineHarness
     public QueryPipeline Pipeline { get; }
 
     /// <summary>Asks like a client would; time only moves when the test advances it (see <see cref="RunAsync"/>).</summary>
-    public Task<byte[]> AskAsync(string name, ushort id = 0x4242, string client = "127.0.0.1")
+    public Task<byte[]> AskAsync(string name, ushort id = 0x4242, string client = "127.0.0.1", ushort type = DnsType.A, bool overTcp = false)
     {
-        var from = new ClientContext(0, false, false) { Address = ClientAddress.From(IPAddress.Parse(client)) };
-        byte[] query = Wire.Query(name, id: id);
+        var from = new ClientContext(0, overTcp, false) { Address = ClientAddress.From(IPAddress.Parse(client)) };
+        byte[] query = Wire.Query(name, type, id: id);
         byte[] key = new byte[QueryParser.MaxKeyLength];
         byte[] response = new byte[DnsLimits.MaxMessageLength];
         QueryOutcome outcome = Pipeline.Process(query, from, key, response, out int length, out QueryInfo info);

@@ -222,6 +222,25 @@ public class PipelineTests
     }
 
     [Fact]
+    public async Task Any_over_udp_gets_one_synthesized_hinfo_and_nothing_is_forwarded() // RFC 8482
+    {
+        var h = new PipelineHarness();
+        byte[] udp = await h.RunAsync(h.AskAsync("big.example", type: DnsType.ANY));
+
+        Assert.Empty(h.Transport.Calls);
+        (string question, ushort type, IReadOnlyList<StrictRecord> records) = StrictDnsMessage.Parse(udp);
+        Assert.Equal(("big.example", DnsType.ANY), (question, type));
+        StrictRecord hinfo = Assert.Single(records, r => r.Section == 0);
+        Assert.Equal(13, hinfo.Type);
+        Assert.Equal("RFC8482", System.Text.Encoding.ASCII.GetString(hinfo.Data, 1, hinfo.Data[0]));
+        Assert.Equal(0, hinfo.Data[hinfo.Data[0] + 1]); // an empty OS string
+        Assert.Equal(DnsRcode.NoError, PipelineHarness.Rcode(udp));
+
+        await h.RunAsync(h.AskAsync("big.example", type: DnsType.ANY, overTcp: true));
+        Assert.Equal(1, h.Transport.CallsFor("big.example")); // over TCP it is forwarded
+    }
+
+    [Fact]
     public async Task A_retired_upstream_is_no_longer_probed()
     {
         var h = new PipelineHarness(upstreams: 1, maxFails: 1);

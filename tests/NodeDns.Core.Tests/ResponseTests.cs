@@ -209,4 +209,24 @@ public class ResponseTests
         (byte[] served, _) = Serve(classified.Template, Wire.Query("c0.example"), 0, DnsLimits.MaxMessageLength);
         Assert.Equal(ResponseScrubber.MaxChainLength, Wire.ReadU16(served, 6));
     }
+
+    [Fact]
+    public void Signatures_beyond_the_bound_per_rrset_are_dropped()
+    {
+        var message = new Wire().Header(1, 0x8180, 1, 13, 0, 0).Question("a.example").Record("a.example", 1, 60, Ip);
+        for (int i = 0; i < 10; i++)
+        {
+            message.Record("a.example", 46, 60, [0, 1, 8, 2, .. new byte[20], (byte)i]); // RRSIG covering A
+        }
+
+        message.Record("a.example", 46, 60, [0, 28, 8, 2, .. new byte[21]]); // covering AAAA: another RRset
+        message.Record("a.example", 46, 60, [0, 28, 8, 2, .. new byte[21]]);
+        ClassifiedResponse classified = ResponseClassifier.Classify(Read(message.ToArray()), Wire.Name("a.example"), TtlPolicy.Default)!;
+
+        (byte[] served, _) = Serve(classified.Template, Wire.Query("a.example"), 0, DnsLimits.MaxMessageLength);
+        List<DnsRecord> records = [.. Read(served).Records];
+        Assert.Single(records, r => r.Type == 1);
+        Assert.Equal(ResponseScrubber.MaxSignaturesPerRrset, records.Count(r => r.Type == 46 && r.Data[1] == 1));
+        Assert.Equal(2, records.Count(r => r.Type == 46 && r.Data[1] == 28));
+    }
 }

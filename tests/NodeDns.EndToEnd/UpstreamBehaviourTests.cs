@@ -140,6 +140,28 @@ public sealed class UpstreamBehaviourTests
     }
 
     [Fact]
+    public async Task An_answer_with_more_records_than_allowed_gets_servfail_before_the_deadline() // UR-07
+    {
+        static byte[] TooMany(byte[] query)
+        {
+            var records = new Wire();
+            for (int i = 0; i < 1001; i++)
+            {
+                records.Bytes([0xC0, 12]).U16(1).U16(1).U32(60).U16(4).Bytes([192, 0, 2, (byte)i]);
+            }
+
+            return ScriptedUpstream.Reply(query, 0, 1001, records.ToArray());
+        }
+
+        await using var upstream = new ScriptedUpstream(q => Task.FromResult(Replies(TooMany(q.Message))));
+        await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", upstream.EndPoint + "/tcp");
+
+        // The client gives up after 3 s, before the 4 s forwarding deadline: an answer at all shows it came at once.
+        IDnsQueryResponse response = await daemon.Client(timeoutMs: 3000).QueryAsync("many.example", QueryType.A);
+        Assert.Equal(DnsHeaderResponseCode.ServerFailure, response.Header.ResponseCode);
+    }
+
+    [Fact]
     public async Task Tcp_only_upstream_gets_pipelined_queries_on_one_connection() // CP-13
     {
         await using var upstream = new ScriptedUpstream(async q =>

@@ -151,6 +151,12 @@ public sealed class Forwarder : IAsyncDisposable
             MarkFailed(upstream);
             return new ForwardResult(null, server, $"{server} did not answer in time");
         }
+        catch (TooLargeReplyException e)
+        {
+            upstream.RecordSuccess(); // it answers; what it answered cannot be used
+            Interlocked.Increment(ref Counters.UpstreamErrors);
+            return new ForwardResult(null, server, $"{server} answered with a message too large to use: {e.Message}");
+        }
         catch (Exception e) when (e is SocketException or IOException or InvalidOperationException)
         {
             Interlocked.Increment(ref Counters.UpstreamErrors);

@@ -113,14 +113,24 @@ internal sealed class TcpUpstreamConnection : IAsyncDisposable
                 }
 
                 ushort id = DnsHeader.Id(buffer);
-                if (_pending.TryGetValue(id, out Pending? pending)
-                    && pending.Question.TryAccept(buffer.AsSpan(0, length), id, out DnsResponseMessage response))
+                ReplyMatch match = ReplyMatch.Foreign;
+                DnsResponseMessage? response = null;
+                if (_pending.TryGetValue(id, out Pending? pending))
                 {
-                    pending.Reply.TrySetResult(response);
+                    match = pending.Question.Match(buffer.AsSpan(0, length), id, out response);
                 }
-                else
+
+                switch (match)
                 {
-                    Interlocked.Increment(ref _counters.RejectedReplies);
+                    case ReplyMatch.Answer:
+                        pending!.Reply.TrySetResult(response!);
+                        break;
+                    case ReplyMatch.TooLarge:
+                        pending!.Reply.TrySetException(new TooLargeReplyException($"more than {DnsLimits.MaxRecordsPerMessage} records"));
+                        break;
+                    default:
+                        Interlocked.Increment(ref _counters.RejectedReplies);
+                        break;
                 }
             }
         }

@@ -229,10 +229,14 @@ internal sealed unsafe class UdpReactor : IDisposable
                 return;
             }
 
-            if (exchange.Question.TryAccept(new ReadOnlySpan<byte>(_receive, (int)received), exchange.Id, out DnsResponseMessage response))
+            switch (exchange.Question.Match(new ReadOnlySpan<byte>(_receive, (int)received), exchange.Id, out DnsResponseMessage response))
             {
-                Finish(exchange, response, null);
-                return;
+                case ReplyMatch.Answer:
+                    Finish(exchange, response, null);
+                    return;
+                case ReplyMatch.TooLarge:
+                    Finish(exchange, null, new TooLargeReplyException($"more than {DnsLimits.MaxRecordsPerMessage} records"));
+                    return;
             }
 
             Interlocked.Increment(ref exchange.Counters.RejectedReplies);

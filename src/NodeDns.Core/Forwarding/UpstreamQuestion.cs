@@ -3,6 +3,20 @@ using NodeDns.Protocol;
 
 namespace NodeDns.Forwarding;
 
+public enum ReplyMatch : byte
+{
+    /// <summary>Not a reply to this question: ignored, the wait goes on.</summary>
+    Foreign,
+
+    /// <summary>Our ID and question, but more records than a message may hold here: the try fails.</summary>
+    TooLarge,
+
+    Answer,
+}
+
+/// <summary>An upstream answered the question with a message too large to use.</summary>
+public sealed class TooLargeReplyException(string message) : IOException(message);
+
 /// <summary>
 /// A question to ask upstream: the name as the first client sent it, type, class and the client's DO and CD bits.
 /// Builds the wire query (fresh CSPRNG ID, RD, EDNS 1232) and decides whether a reply answers it (RFC 5452 §9.1).
@@ -49,17 +63,35 @@ public sealed class UpstreamQuestion
         return UseEdns ? position + EdnsWriter.WriteOpt(destination[position..], DnssecOk) : position;
     }
 
-    /// <summary>A reply answers this question when it is a well-formed response with our ID and the same question.</summary>
-    public bool TryAccept(ReadOnlySpan<byte> reply, ushort id, out DnsResponseMessage response)
+    /// <summary>
+    /// Whether a reply answers this question: a well-formed response with our ID and the same question does; one with
+    /// our ID and question but more records than we read is <see cref="ReplyMatch.TooLarge"/> (that try fails at once
+    /// rather than waiting for the deadline); anything else is ignored, as a forgery would be (RFC 5452 §9.1).
+    /// </summary>
+    public ReplyMatch Match(ReadOnlySpan<byte> reply, ushort id, out DnsResponseMessage response)
     {
         response = null!;
-        return reply.Length >= DnsLimits.HeaderLength
-            && DnsHeader.Id(reply) == id
-            && ResponseReader.TryRead(reply, out response)
-            && response.QuestionType == Type
-            && response.QuestionClass == Class
-            && DnsName.EqualsIgnoreCase(response.QuestionName, Name);
+        if (reply.Length < DnsLimits.HeaderLength || DnsHeader.Id(reply) != id || (DnsHeader.Flags(reply) & DnsHeader.QrBit) == 0)
+        {
+            return ReplyMatch.Foreign;
+        }
+
+        if (ResponseReader.TryRead(reply, out response) && IsThisQuestion(response.QuestionName, response.QuestionType, response.QuestionClass))
+        {
+            return ReplyMatch.Answer;
+        }
+
+        int records = DnsHeader.AnswerCount(reply) + DnsHeader.AuthorityCount(reply) + DnsHeader.AdditionalCount(reply);
+        Span<byte> name = stackalloc byte[DnsLimits.MaxNameLength];
+        return records > DnsLimits.MaxRecordsPerMessage && DnsHeader.QuestionCount(reply) == 1
+            && DnsName.TryRead(reply, DnsLimits.HeaderLength, name, lowerCase: false, out int end, out int nameLength) && end + 4 <= reply.Length
+            && IsThisQuestion(name[..nameLength], BinaryPrimitives.ReadUInt16BigEndian(reply[end..]), BinaryPrimitives.ReadUInt16BigEndian(reply[(end + 2)..]))
+            ? ReplyMatch.TooLarge
+            : ReplyMatch.Foreign;
     }
+
+    private bool IsThisQuestion(ReadOnlySpan<byte> name, ushort type, ushort @class) =>
+        type == Type && @class == Class && DnsName.EqualsIgnoreCase(name, Name);
 
     public override string ToString() => $"{DnsName.ToText(Name)} {Type}";
 }

@@ -3,12 +3,21 @@ namespace NodeDns.Protocol;
 /// <summary>
 /// Keeps only what answers the question (RFC 2181 §5.4.1; CP-06, CP-07): answer records on the chain of CNAMEs
 /// that starts at the question name (and DNAMEs above it), authority records owned by an ancestor of a name on
-/// that chain, and the additional section as it came. Nothing is ever indexed under another name.
+/// that chain, and the additional section as it came. Nothing is ever indexed under another name. Bounded: at most
+/// <see cref="MaxChainLength"/> CNAMEs are followed and at most <see cref="MaxSignaturesPerRrset"/> RRSIGs kept per RRset.
 /// </summary>
 public static class ResponseScrubber
 {
-    /// <summary>Longest CNAME chain followed (unbound's iter-scrub-cname default is 11).</summary>
-    public const int MaxChainLength = 16;
+    /// <summary>
+    /// CNAME records followed from the question name, as unbound's iter-scrub-cname (11): the answer ends with the
+    /// last CNAME kept, and a client that wants more asks for its target.
+    /// </summary>
+    public const int MaxChainLength = 11;
+
+    /// <summary>RRSIGs kept per owner, section and covered type: more only cost validators work (KeyTrap-style floods).</summary>
+    public const int MaxSignaturesPerRrset = 4;
+
+    private const ushort Rrsig = 46;
 
     public static List<DnsRecord> Scrub(IReadOnlyList<DnsRecord> records, ReadOnlySpan<byte> questionName)
     {
@@ -45,7 +54,7 @@ public static class ResponseScrubber
                 DnsSection.Authority => ChainHasDescendantOf(chain, record.Owner, includingItself: true),
                 _ => true,
             };
-            if (wanted)
+            if (wanted && !(record.Type == Rrsig && SignaturesBefore(kept, record) >= MaxSignaturesPerRrset))
             {
                 kept.Add(record);
             }
@@ -53,6 +62,24 @@ public static class ResponseScrubber
 
         return kept;
     }
+
+    /// <summary>RRSIGs already kept for the same owner, section and covered type as <paramref name="signature"/>.</summary>
+    private static int SignaturesBefore(List<DnsRecord> kept, DnsRecord signature)
+    {
+        int count = 0;
+        foreach (DnsRecord other in kept)
+        {
+            if (other.Type == Rrsig && other.Section == signature.Section && Covered(other) == Covered(signature)
+                && DnsName.EqualsIgnoreCase(other.Owner, signature.Owner))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private static int Covered(DnsRecord signature) => signature.Data.Length >= 2 ? (signature.Data[0] << 8) | signature.Data[1] : -1;
 
     private static bool IsOnChain(DnsRecord record, List<byte[]> chain) =>
         record.Type == DnsType.DNAME ? ChainHasDescendantOf(chain, record.Owner, includingItself: false) : ChainHas(chain, record.Owner);

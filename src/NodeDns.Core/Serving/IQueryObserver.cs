@@ -5,7 +5,7 @@ namespace NodeDns.Serving;
 /// <summary>Which part of the daemon produced an answer (CoreDNS's <c>plugin</c> label).</summary>
 public enum AnswerSource : byte
 {
-    /// <summary>An error response to a malformed or refused query.</summary>
+    /// <summary>An error response to a malformed or refused query, or an answer made here (RFC 8482 for ANY over UDP).</summary>
     Error,
 
     /// <summary>From the cache: a hit, a cached failure, or stale data.</summary>

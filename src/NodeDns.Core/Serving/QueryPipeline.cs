@@ -81,6 +81,13 @@ public sealed class QueryPipeline
             return QueryOutcome.Answered;
         }
 
+        if (info.Type == DnsType.ANY && !client.OverTcp)
+        {
+            responseLength = MinimalAnyResponse.Write(query, info, response);
+            _observer?.Answered(client, null, info.Type, DnsRcode.NoError, AnswerSource.Error, now);
+            return QueryOutcome.Answered;
+        }
+
         if (!_cache.TryGetFresh(key[..info.KeyLength], now, out CacheEntry entry))
         {
             Interlocked.Increment(ref Counters.CacheMisses);

@@ -122,6 +122,7 @@ public sealed class NodeCacheCommandLine
         {
             KubeDnsConfig kubeDns = KubeDnsConfig.Load(KubeDnsDirectory);
             string corefile = PillarRenderer.Render(template, localIps, clusterDns, kubeDns, port, _flags["prometheus-listen-address"]);
+            WriteRendered(templatePath, corefile, warn);
             translation = CorefileTranslator.Translate(CorefileParser.Parse(corefile, templatePath), port, warn);
             Dictionary<OptionSpec, RawValue> raw = translation.Values;
             Add(raw, OptionCatalog.LocalIp, _flags["localip"], "-localip");
@@ -153,6 +154,39 @@ public sealed class NodeCacheCommandLine
 
         RejectForwardingLoop(settings);
         return settings with { WatchedFiles = [templatePath, .. KubeDnsConfig.Files(KubeDnsDirectory)] };
+    }
+
+    /// <summary>Where node-cache writes the rendered Corefile: -conf when given, else -corefile.</summary>
+    public string RenderedCorefilePath => _flags["conf"].Length > 0 ? _flags["conf"] : _flags["corefile"];
+
+    /// <summary>
+    /// As node-cache does, writes the Corefile rendered from the -basecorefile template to <see cref="RenderedCorefilePath"/>,
+    /// so operators can read what runs. Atomic (a temporary file renamed over it) and only when it changed; a failure
+    /// to write is a warning, never a reason not to serve.
+    /// </summary>
+    private void WriteRendered(string templatePath, string corefile, Action<string> warn)
+    {
+        string path = RenderedCorefilePath;
+        if (templatePath == path)
+        {
+            return; // no template: the file given is the Corefile itself
+        }
+
+        try
+        {
+            if (File.Exists(path) && File.ReadAllText(path) == corefile)
+            {
+                return;
+            }
+
+            string temporary = path + ".nodedns-tmp";
+            File.WriteAllText(temporary, corefile);
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            warn($"cannot write the rendered Corefile to {path}: {e.Message}");
+        }
     }
 
     /// <summary>As CoreDNS's loop plugin: forwarding to one of our own addresses would send queries round in circles.</summary>
