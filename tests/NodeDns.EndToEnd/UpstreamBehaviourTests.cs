@@ -43,6 +43,8 @@ public sealed class UpstreamBehaviourTests
         Assert.Equal(DnsHeaderResponseCode.ServerFailure, response.Header.ResponseCode);
         Assert.InRange(watch.Elapsed.TotalSeconds, 3.0, 4.8);
         Assert.InRange(upstream.CountFor("silent.example"), 2, 3); // at most two retries
+        await Eventually.TrueAsync(() => daemon.Output.Contains("no upstream answered silent.example. 1: ", StringComparison.Ordinal));
+        Assert.Contains("did not answer in time", daemon.Output, StringComparison.Ordinal);
     }
 
     [Fact]

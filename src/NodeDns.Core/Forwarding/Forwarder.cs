@@ -121,7 +121,13 @@ public sealed class Forwarder : IAsyncDisposable
 #pragma warning restore CA1849
         }
 
-        return lastFailure ?? new ForwardResult(null, null, "no upstream answered");
+        ForwardResult failed = lastFailure ?? new ForwardResult(null, null, "no upstream answered");
+        if (!cancellation.IsCancellationRequested)
+        {
+            Counters.ForwardFailed?.Invoke(question, failed.Failure!);
+        }
+
+        return failed;
 
         Task<ForwardResult> Start() => AttemptAsync(pool.ForAttempt(first, started++), question, deadline.Token);
     }
@@ -196,7 +202,6 @@ public sealed class Forwarder : IAsyncDisposable
                 }
                 catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or InvalidOperationException)
                 {
-                    Interlocked.Increment(ref Counters.HealthCheckFailures);
                     Counters.HealthCheckFailed?.Invoke(upstream.Server);
                 }
             }

@@ -11,7 +11,6 @@ public sealed class ForwarderCounters
     public long RejectedReplies;
     public long TcpRetriesAfterTruncation;
     public long UpstreamsMarkedDown;
-    public long HealthCheckFailures;
 
     /// <summary>Queries forwarded while every upstream of their zone was marked down.</summary>
     public long AllUpstreamsDown;
@@ -21,6 +20,9 @@ public sealed class ForwarderCounters
 
     /// <summary>Called with the upstream of every failed health probe.</summary>
     public Action<UpstreamServer>? HealthCheckFailed { get; set; }
+
+    /// <summary>Called with the reason when every try of a question failed (the host logs it, rate-limited).</summary>
+    public Action<UpstreamQuestion, string>? ForwardFailed { get; set; }
 
     public void Observe(UpstreamServer server, int rcode, TimeSpan duration) => AnswerObserved?.Invoke(server, rcode, duration);
 }

@@ -35,7 +35,6 @@ public sealed class ResponseTemplate
     public int QuestionEnd => _questionEnd;
     public int AnswerCount => _answerCount;
     public int AuthorityCount => _authorityCount;
-    public int RecordCount => _recordCount;
 
     /// <summary>The upstream flags we keep: rcode and AD.</summary>
     public ushort Flags { get; }

@@ -3,8 +3,6 @@ namespace NodeDns.Serving;
 /// <summary>Counters the serving path updates with Interlocked; published as metrics at scrape time.</summary>
 public sealed class ServerCounters
 {
-    public long UdpQueries;
-    public long TcpQueries;
     public long CacheHits;
     public long NegativeHits;
     public long CacheMisses;

@@ -55,7 +55,6 @@ internal sealed class TcpClientConnection
                     return;
                 }
 
-                Interlocked.Increment(ref _pipeline.Counters.TcpQueries);
                 QueryOutcome outcome = _pipeline.Process(query, _context, key, response.AsSpan(2), out int responseLength, out QueryInfo info);
                 if (outcome == QueryOutcome.Answered)
                 {

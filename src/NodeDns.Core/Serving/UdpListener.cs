@@ -166,7 +166,6 @@ public sealed class UdpListener : IDisposable
             try
             {
                 ReadOnlySpan<byte> query = batch.Request(i);
-                Interlocked.Increment(ref pipeline.Counters.UdpQueries);
                 ClientContext from = context with { Address = ClientAddress.FromSockaddr(batch.Address(i)) };
                 switch (pipeline.Process(query, from, key, batch.ResponseBuffer(i), out int length, out QueryInfo info))
                 {

@@ -28,8 +28,6 @@ public sealed class CorefileTranslator
         _defaultPort = defaultPort;
     }
 
-    public bool HasLoopDirective { get; private set; }
-
     public static CorefileTranslator Translate(IReadOnlyList<CorefileServerBlock> blocks, int defaultPort, Action<string> warn)
     {
         var translator = new CorefileTranslator(warn, defaultPort);
@@ -111,9 +109,6 @@ public sealed class CorefileTranslator
                     break;
                 case "ready":
                     Add(OptionCatalog.HttpListen, Address(directive.Arguments.FirstOrDefault() ?? ":8181", directive), source);
-                    break;
-                case "loop":
-                    HasLoopDirective = true;
                     break;
                 case var name when ImplicitDirectives.Contains(name):
                     break;

@@ -37,7 +37,12 @@ public static class DaemonHost
         services.AddSingleton(new ServingState(settings));
         services.AddSingleton<DnsMetrics>();
         services.AddSingleton(sp => new DnsCache(settings.Cache, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<ForwarderCounters>();
+        services.AddSingleton<UpstreamFailureLog>();
+        services.AddSingleton(sp =>
+        {
+            UpstreamFailureLog failures = sp.GetRequiredService<UpstreamFailureLog>();
+            return new ForwarderCounters { ForwardFailed = failures.Report };
+        });
         services.AddSingleton(sp => new ClientPolicy(settings.Clients, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new NetworkTransport(sp.GetRequiredService<ForwarderCounters>()));
         services.AddSingleton(sp => new Forwarder(settings.Forwarder, sp.GetRequiredService<TimeProvider>(),

@@ -22,6 +22,9 @@ public sealed class DnsMetrics
 
     private readonly CollectorRegistry _registry = Metrics.NewCustomRegistry();
 
+    /// <summary>The (zone, upstream) health series published at the last scrape, so removed upstreams lose theirs.</summary>
+    private HashSet<(string Zone, string To)> _healthSeries = [];
+
     public DnsMetrics()
     {
         MetricFactory factory = Metrics.WithCustomRegistry(_registry);
@@ -81,6 +84,7 @@ public sealed class DnsMetrics
         UpstreamRejected = factory.CreateCounter("nodedns_upstream_rejected_replies_total", "Upstream replies ignored: wrong ID, question or format.");
         UpstreamTcpRetries = factory.CreateCounter("nodedns_upstream_tcp_retries_total", "Truncated or oversized UDP answers fetched again over TCP.");
         UpstreamHealthy = factory.CreateGauge("nodedns_upstream_healthy", "1 while an upstream is considered healthy, 0 while it is marked down.", "zone", "to");
+        UpstreamsMarkedDown = factory.CreateCounter("nodedns_upstreams_marked_down_total", "Times an upstream was marked down after --max-fails failed tries.");
         GcPause = factory.CreateCounter("nodedns_gc_pause_seconds_total", "Time every thread was paused for garbage collection (answers wait meanwhile).");
     }
 
@@ -119,6 +123,7 @@ public sealed class DnsMetrics
     public Counter UpstreamTimeouts { get; }
     public Counter UpstreamErrors { get; }
     public Counter UpstreamRejected { get; }
+    public Counter UpstreamsMarkedDown { get; }
     public Counter UpstreamTcpRetries { get; }
     public Gauge UpstreamHealthy { get; }
     public Counter GcPause { get; }
@@ -168,14 +173,25 @@ public sealed class DnsMetrics
             UpstreamRejected.IncTo(Interlocked.Read(ref forwarder.RejectedReplies));
             UpstreamTcpRetries.IncTo(Interlocked.Read(ref forwarder.TcpRetriesAfterTruncation));
             HealthCheckBroken.IncTo(Interlocked.Read(ref forwarder.AllUpstreamsDown));
+            UpstreamsMarkedDown.IncTo(Interlocked.Read(ref forwarder.UpstreamsMarkedDown));
             GcPause.IncTo(GC.GetTotalPauseDuration().TotalSeconds);
+            var published = new HashSet<(string, string)>();
             foreach (ZoneRoute route in router().Routes)
             {
                 foreach (Upstream upstream in route.Pool.Upstreams)
                 {
-                    UpstreamHealthy.WithLabels(route.ZoneText, upstream.Server.EndPoint.ToString()).Set(upstream.IsDown ? 0 : 1);
+                    (string Zone, string To) labels = (route.ZoneText, upstream.Server.EndPoint.ToString());
+                    UpstreamHealthy.WithLabels(labels.Zone, labels.To).Set(upstream.IsDown ? 0 : 1);
+                    published.Add(labels);
                 }
             }
+
+            foreach ((string zone, string to) in _healthSeries.Where(labels => !published.Contains(labels)))
+            {
+                UpstreamHealthy.RemoveLabelled(zone, to); // an upstream a reload removed
+            }
+
+            _healthSeries = published;
         });
     }
 
