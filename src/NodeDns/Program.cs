@@ -68,6 +68,13 @@ public static class Program
 
     private static async Task<int> ServeAsync(DaemonSettings settings, Func<DaemonSettings> loadUnfitted)
     {
+        if (Interop.LinuxSocketCalls.CheckLayouts() is { } mismatch)
+        {
+            await Console.Error.WriteLineAsync($"nodedns: this platform's socket structures are not the 64-bit Linux ones NodeDns uses: {mismatch}")
+                .ConfigureAwait(false);
+            return ExitRuntimeFailure;
+        }
+
         settings = FileDescriptorBudget.Fit(settings, out string? budgetNote);
         DaemonSettings load() => FileDescriptorBudget.Fit(loadUnfitted(), out _); // a reload stays within the open-file limit too
         if (budgetNote is not null)

@@ -110,20 +110,18 @@ public static class CacheSnapshot
     private static bool TryRebuild(byte[] key, byte[] wire, out ResponseTemplate? template, uint ttlCap)
     {
         template = null;
-        if (key.Length < 6 || !ResponseReader.TryRead(wire, out DnsResponseMessage message))
+        if (!CacheKey.IsWellFormed(key) || !ResponseReader.TryRead(wire, out DnsResponseMessage message))
         {
             return false;
         }
 
-        int nameLength = key.Length - 5;
-        if (!DnsName.EqualsIgnoreCase(message.QuestionName, key.AsSpan(0, nameLength))
-            || message.QuestionType != BinaryPrimitives.ReadUInt16BigEndian(key.AsSpan(nameLength))
-            || message.QuestionClass != BinaryPrimitives.ReadUInt16BigEndian(key.AsSpan(nameLength + 2)))
+        if (!DnsName.EqualsIgnoreCase(message.QuestionName, CacheKey.Name(key))
+            || message.QuestionType != CacheKey.Type(key) || message.QuestionClass != CacheKey.Class(key))
         {
             return false;
         }
 
-        template = ResponseTemplateBuilder.Build(key.AsSpan(0, nameLength), message.QuestionType, message.QuestionClass, message.Rcode,
+        template = ResponseTemplateBuilder.Build(CacheKey.Name(key), message.QuestionType, message.QuestionClass, message.Rcode,
             (message.Flags & DnsHeader.AdBit) != 0, message.Records, ttlCap);
         return template is not null;
     }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using NodeDns.Interop;
@@ -14,8 +13,8 @@ internal static unsafe class UpstreamSockets
 {
     private const ushort MinPort = 1024;
     private const int BindTries = 8;
-    private const int SockaddrIn6Length = 28;
-    private const int SockaddrInLength = 16;
+    private static readonly IPEndPoint AnyInet = new(IPAddress.Any, 0);
+    private static readonly IPEndPoint AnyInet6 = new(IPAddress.IPv6Any, 0);
 
     /// <summary>
     /// A non-blocking UDP socket bound to a CSPRNG-chosen source port in 1024–65535 and connected to
@@ -25,21 +24,22 @@ internal static unsafe class UpstreamSockets
     /// <exception cref="SocketException">The socket cannot be opened, bound or connected.</exception>
     public static int OpenConnectedUdp(IPEndPoint server)
     {
-        bool v6 = server.AddressFamily == AddressFamily.InterNetworkV6;
-        int family = v6 ? 10 : 2;
-        int descriptor = LinuxSocketCalls.Socket(family, LinuxSocketCalls.SockDgram | LinuxSocketCalls.SockNonBlock | LinuxSocketCalls.SockCloExec, 0);
+        bool inet6 = server.AddressFamily == AddressFamily.InterNetworkV6;
+        int descriptor = LinuxSocketCalls.Socket(inet6 ? Sockaddr.AfInet6 : Sockaddr.AfInet,
+            LinuxSocketCalls.SockDgram | LinuxSocketCalls.SockNonBlock | LinuxSocketCalls.SockCloExec, 0);
         if (descriptor < 0)
         {
             throw Errno.ToSocketException(Errno.Last);
         }
 
-        byte* address = stackalloc byte[SockaddrIn6Length];
-        uint length = (uint)(v6 ? SockaddrIn6Length : SockaddrInLength);
-        int error = BindRandomPort(descriptor, family, address, length);
+        byte* address = stackalloc byte[Sockaddr.Inet6Length];
+        var sockaddr = new Span<byte>(address, Sockaddr.Inet6Length);
+        int length = Sockaddr.Write(sockaddr, inet6 ? AnyInet6 : AnyInet, 0);
+        int error = BindRandomPort(descriptor, address, length);
         if (error == 0)
         {
-            WriteSockaddr(new Span<byte>(address, (int)length), family, server);
-            error = LinuxSocketCalls.Connect(descriptor, address, length) == 0 ? 0 : Errno.Last;
+            length = Sockaddr.Write(sockaddr, server, (ushort)server.Port);
+            error = LinuxSocketCalls.Connect(descriptor, address, (uint)length) == 0 ? 0 : Errno.Last;
         }
 
         if (error != 0)
@@ -51,17 +51,16 @@ internal static unsafe class UpstreamSockets
         return descriptor;
     }
 
+    /// <param name="address">The wildcard sockaddr of the socket's family; its port is set here.</param>
     /// <returns>0, or the errno of the last failed bind.</returns>
-    private static int BindRandomPort(int descriptor, int family, byte* address, uint length)
+    private static int BindRandomPort(int descriptor, byte* address, int length)
     {
-        var sockaddr = new Span<byte>(address, (int)length);
+        var sockaddr = new Span<byte>(address, length);
         for (int attempt = 0; attempt <= BindTries; attempt++)
         {
-            sockaddr.Clear();
-            BinaryPrimitives.WriteUInt16LittleEndian(sockaddr, (ushort)family);
             // The last try lets the kernel pick its own random ephemeral port.
-            BinaryPrimitives.WriteUInt16BigEndian(sockaddr[2..], attempt < BindTries ? SecureRandom.NextPort(MinPort) : (ushort)0);
-            if (LinuxSocketCalls.Bind(descriptor, address, length) == 0)
+            Sockaddr.SetPort(sockaddr, attempt < BindTries ? SecureRandom.NextPort(MinPort) : (ushort)0);
+            if (LinuxSocketCalls.Bind(descriptor, address, (uint)length) == 0)
             {
                 return 0;
             }
@@ -74,21 +73,5 @@ internal static unsafe class UpstreamSockets
         }
 
         return Errno.AddressInUse;
-    }
-
-    private static void WriteSockaddr(Span<byte> sockaddr, int family, IPEndPoint endPoint)
-    {
-        sockaddr.Clear();
-        BinaryPrimitives.WriteUInt16LittleEndian(sockaddr, (ushort)family);
-        BinaryPrimitives.WriteUInt16BigEndian(sockaddr[2..], (ushort)endPoint.Port);
-        if (family == 10)
-        {
-            endPoint.Address.TryWriteBytes(sockaddr[8..], out _);
-            BinaryPrimitives.WriteUInt32LittleEndian(sockaddr[24..], (uint)endPoint.Address.ScopeId);
-        }
-        else
-        {
-            endPoint.Address.TryWriteBytes(sockaddr[4..], out _);
-        }
     }
 }

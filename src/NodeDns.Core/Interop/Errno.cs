@@ -6,11 +6,20 @@ namespace NodeDns.Interop;
 /// <summary>The Linux error numbers NodeDns acts on, and their translation into a <see cref="SocketException"/>.</summary>
 internal static class Errno
 {
+    public const int NotPermitted = 1;        // EPERM
     public const int Interrupted = 4;         // EINTR
     public const int WouldBlock = 11;         // EAGAIN
     public const int AccessDenied = 13;       // EACCES
+    public const int SystemFileTableFull = 23; // ENFILE
+    public const int TooManyOpenFiles = 24;   // EMFILE
+    public const int MessageTooLong = 90;     // EMSGSIZE
+    public const int FamilyNotSupported = 97; // EAFNOSUPPORT
     public const int AddressInUse = 98;       // EADDRINUSE
+    public const int AddressNotAvailable = 99; // EADDRNOTAVAIL
+    public const int NetworkUnreachable = 101; // ENETUNREACH
+    public const int NoBufferSpace = 105;     // ENOBUFS
     public const int ConnectionRefused = 111; // ECONNREFUSED
+    public const int HostUnreachable = 113;   // EHOSTUNREACH
 
     public static int Last => Marshal.GetLastPInvokeError();
 
@@ -20,14 +29,14 @@ internal static class Errno
     private static SocketError ToSocketError(int errno) => errno switch
     {
         ConnectionRefused => SocketError.ConnectionRefused,
-        AccessDenied or 1 => SocketError.AccessDenied,
+        AccessDenied or NotPermitted => SocketError.AccessDenied,
         AddressInUse => SocketError.AddressAlreadyInUse,
-        24 or 23 or 105 => SocketError.TooManyOpenSockets, // EMFILE, ENFILE, ENOBUFS
-        90 => SocketError.MessageSize,                      // EMSGSIZE
-        99 => SocketError.AddressNotAvailable,              // EADDRNOTAVAIL
-        101 => SocketError.NetworkUnreachable,              // ENETUNREACH
-        113 => SocketError.HostUnreachable,                 // EHOSTUNREACH
-        97 => SocketError.AddressFamilyNotSupported,        // EAFNOSUPPORT
+        TooManyOpenFiles or SystemFileTableFull or NoBufferSpace => SocketError.TooManyOpenSockets,
+        MessageTooLong => SocketError.MessageSize,
+        AddressNotAvailable => SocketError.AddressNotAvailable,
+        NetworkUnreachable => SocketError.NetworkUnreachable,
+        HostUnreachable => SocketError.HostUnreachable,
+        FamilyNotSupported => SocketError.AddressFamilyNotSupported,
         _ => SocketError.SocketError,
     };
 }

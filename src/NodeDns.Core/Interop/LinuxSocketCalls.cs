@@ -21,6 +21,14 @@ internal static unsafe partial class LinuxSocketCalls
     public const int CmsgHeaderLength = 16;
 
     [StructLayout(LayoutKind.Sequential)]
+    public struct CmsgHdr
+    {
+        public nuint Length;
+        public int Level;
+        public int Type;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
     public struct IoVec
     {
         public byte* Base;
@@ -37,6 +45,21 @@ internal static unsafe partial class LinuxSocketCalls
         public void* Control;
         public nuint ControlLength;
         public int Flags;
+    }
+
+    /// <summary>
+    /// The struct sizes of the 64-bit Linux ABI that the declarations above assume (iovec 16, msghdr 56, mmsghdr 64,
+    /// cmsghdr 16 bytes); null when they hold, else what differs. The daemon refuses to start on a mismatch rather
+    /// than pass the kernel wrong layouts.
+    /// </summary>
+    public static string? CheckLayouts()
+    {
+        (string Name, int Actual, int Expected)[] sizes =
+        [
+            ("iovec", sizeof(IoVec), 16), ("msghdr", sizeof(MsgHdr), 56), ("mmsghdr", sizeof(MMsgHdr), 64), ("cmsghdr", sizeof(CmsgHdr), CmsgHeaderLength),
+        ];
+        string[] wrong = [.. sizes.Where(s => s.Actual != s.Expected).Select(s => $"{s.Name} is {s.Actual} bytes, not {s.Expected}")];
+        return wrong.Length == 0 ? null : string.Join("; ", wrong);
     }
 
     [StructLayout(LayoutKind.Sequential)]

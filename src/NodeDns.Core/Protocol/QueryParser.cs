@@ -51,11 +51,11 @@ public struct QueryInfo
 /// </summary>
 public static class QueryParser
 {
-    /// <summary>Key buffer size: the longest name plus type, class and flags.</summary>
-    public const int MaxKeyLength = DnsLimits.MaxNameLength + 5;
+    /// <summary>Key buffer size: the longest name plus type, class and flags (<see cref="CacheKey"/>).</summary>
+    public const int MaxKeyLength = CacheKey.MaxLength;
 
-    public const byte KeyFlagDnssecOk = 1;
-    public const byte KeyFlagCheckingDisabled = 2;
+    public const byte KeyFlagDnssecOk = CacheKey.FlagDnssecOk;
+    public const byte KeyFlagCheckingDisabled = CacheKey.FlagCheckingDisabled;
 
     public static QueryVerdict Parse(ReadOnlySpan<byte> message, Span<byte> key, out QueryInfo info)
     {
@@ -117,10 +117,7 @@ public static class QueryParser
             return QueryVerdict.Refused; // CHAOS (version.bind), NONE and ANY are never forwarded
         }
 
-        BinaryPrimitives.WriteUInt16BigEndian(key[nameLength..], info.Type);
-        BinaryPrimitives.WriteUInt16BigEndian(key[(nameLength + 2)..], info.Class);
-        key[nameLength + 4] = (byte)((info.DnssecOk ? KeyFlagDnssecOk : 0) | (info.CheckingDisabled ? KeyFlagCheckingDisabled : 0));
-        info.KeyLength = nameLength + 5;
+        info.KeyLength = CacheKey.WriteSuffix(key, nameLength, info.Type, info.Class, info.DnssecOk, info.CheckingDisabled);
         return QueryVerdict.Resolve;
     }
 

@@ -68,7 +68,7 @@ internal sealed unsafe class BatchedDatagrams : IDisposable
         }
 
         int error = Marshal.GetLastPInvokeError();
-        return error is 11 or 4 ? 0 : throw new SocketException(error); // EAGAIN (the receive timeout), EINTR
+        return error is Interop.Errno.WouldBlock or Interop.Errno.Interrupted ? 0 : throw new SocketException(error); // the receive timeout, a signal
     }
 
     public ReadOnlySpan<byte> Request(int index) =>

@@ -14,9 +14,9 @@ public readonly record struct ClientAddress(UInt128 Value)
 
     /// <summary>From a raw Linux sockaddr (sockaddr_in or sockaddr_in6).</summary>
     public static ClientAddress FromSockaddr(ReadOnlySpan<byte> raw) =>
-        BinaryPrimitives.ReadUInt16LittleEndian(raw) == 10 && raw.Length >= 24
-            ? new ClientAddress(BinaryPrimitives.ReadUInt128BigEndian(raw.Slice(8, 16)))
-            : new ClientAddress(V4Mapped | BinaryPrimitives.ReadUInt32BigEndian(raw.Slice(4, 4)));
+        Interop.Sockaddr.IsInet6(raw)
+            ? new ClientAddress(BinaryPrimitives.ReadUInt128BigEndian(Interop.Sockaddr.Inet6Address(raw)))
+            : new ClientAddress(V4Mapped | BinaryPrimitives.ReadUInt32BigEndian(Interop.Sockaddr.InetAddress(raw)));
 
     public static ClientAddress From(IPAddress address)
     {

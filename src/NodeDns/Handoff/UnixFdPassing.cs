@@ -21,9 +21,7 @@ internal static unsafe class UnixFdPassing
         int controlLength = CmsgHeaderLength + ((dataLength + 7) & ~7);
         byte* control = stackalloc byte[controlLength];
         new Span<byte>(control, controlLength).Clear();
-        *(nuint*)control = (nuint)(CmsgHeaderLength + dataLength);
-        *(int*)(control + 8) = SolSocket;
-        *(int*)(control + 12) = ScmRights;
+        *(CmsgHdr*)control = new CmsgHdr { Length = (nuint)(CmsgHeaderLength + dataLength), Level = SolSocket, Type = ScmRights };
         for (int i = 0; i < descriptors.Count; i++)
         {
             ((int*)(control + CmsgHeaderLength))[i] = descriptors[i];
@@ -62,9 +60,10 @@ internal static unsafe class UnixFdPassing
                 throw new SocketException(Marshal.GetLastPInvokeError());
             }
 
-            if (message.ControlLength >= CmsgHeaderLength && *(int*)(control + 8) == SolSocket && *(int*)(control + 12) == ScmRights)
+            var header = (CmsgHdr*)control;
+            if (message.ControlLength >= CmsgHeaderLength && header->Level == SolSocket && header->Type == ScmRights)
             {
-                int count = (int)((*(nuint*)control - CmsgHeaderLength) / sizeof(int));
+                int count = (int)((header->Length - CmsgHeaderLength) / sizeof(int));
                 for (int i = 0; i < count; i++)
                 {
                     descriptors.Add(((int*)(control + CmsgHeaderLength))[i]);
