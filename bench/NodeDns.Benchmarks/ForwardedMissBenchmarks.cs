@@ -56,7 +56,7 @@ public class ForwardedMissBenchmarks
     /// <summary>Answers every question at once with one A record.</summary>
     private sealed class AnsweringTransport : IUpstreamTransport
     {
-        public Task<DnsResponseMessage> ExchangeAsync(UpstreamServer server, UpstreamQuestion question, CancellationToken cancellation)
+        public Task<DnsResponseMessage> ExchangeAsync(UpstreamServer server, UpstreamQuestion question, UdpReactor? reactor, CancellationToken cancellation)
         {
             byte[] reply = Messages.Answer(DnsName.ToText(question.Name), 1);
             return ResponseReader.TryRead(reply, out DnsResponseMessage response)

@@ -166,7 +166,7 @@ public sealed class UdpReactorTests : IDisposable
         {
             _thread = new Thread(() =>
             {
-                using UdpReactor reactor = UdpReactor.HostOnCurrentThread();
+                using UdpReactor reactor = UdpReactor.CreateForThisThread();
                 Reactor = reactor;
                 _started.Set();
                 while (!_stopping)

@@ -77,5 +77,11 @@ public sealed class NameCompressionTests(NsdUpstream nsd) : IClassFixture<NsdUps
                 }
             }
         }
+
+        if (udpSockets == "1")
+        {
+            // One listener thread: every miss was sent, answered and relayed on it (issue 15: no silent thread hop).
+            Assert.Equal(0, MetricsText.Value(await daemon.ScrapeAsync(), "nodedns_udp_misses_completed_off_listener_total"));
+        }
     }
 }

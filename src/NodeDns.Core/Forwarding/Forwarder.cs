@@ -57,7 +57,8 @@ public sealed class Forwarder : IAsyncDisposable
         set => _options = value;
     }
 
-    public async Task<ForwardResult> ForwardAsync(UpstreamPool pool, UpstreamQuestion question, CancellationToken cancellation)
+    /// <param name="reactor">The reactor of the listener thread the question came from, if any (see <see cref="UdpReactor"/>).</param>
+    public async Task<ForwardResult> ForwardAsync(UpstreamPool pool, UpstreamQuestion question, CancellationToken cancellation, UdpReactor? reactor = null)
     {
         ForwarderOptions options = _options;
         using var deadline = new CancellationTokenSource(options.Deadline, _time);
@@ -129,20 +130,20 @@ public sealed class Forwarder : IAsyncDisposable
 
         return failed;
 
-        Task<ForwardResult> Start() => AttemptAsync(pool.ForAttempt(first, started++), question, deadline.Token);
+        Task<ForwardResult> Start() => AttemptAsync(pool.ForAttempt(first, started++), question, reactor, deadline.Token);
     }
 
-    private async Task<ForwardResult> AttemptAsync(Upstream upstream, UpstreamQuestion question, CancellationToken cancellation)
+    private async Task<ForwardResult> AttemptAsync(Upstream upstream, UpstreamQuestion question, UdpReactor? reactor, CancellationToken cancellation)
     {
         Interlocked.Increment(ref Counters.UpstreamQueries);
         long started = _time.GetTimestamp();
         UpstreamServer server = upstream.Server;
         try
         {
-            DnsResponseMessage response = await _transport.ExchangeAsync(server, question, cancellation).ConfigureAwait(false);
+            DnsResponseMessage response = await _transport.ExchangeAsync(server, question, reactor, cancellation).ConfigureAwait(false);
             if (response.Rcode is DnsRcode.FormErr or DnsRcode.NotImp && question.UseEdns)
             {
-                response = await _transport.ExchangeAsync(server, question.WithoutEdns(), cancellation).ConfigureAwait(false); // ED-14
+                response = await _transport.ExchangeAsync(server, question.WithoutEdns(), reactor, cancellation).ConfigureAwait(false); // ED-14
             }
 
             upstream.RecordSuccess();
@@ -197,7 +198,7 @@ public sealed class Forwarder : IAsyncDisposable
                 using CancellationTokenRegistration link = _disposed.Token.Register(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
                 try
                 {
-                    await _transport.ExchangeAsync(upstream.Server, Probe, timeout.Token).ConfigureAwait(false);
+                    await _transport.ExchangeAsync(upstream.Server, Probe, reactor: null, timeout.Token).ConfigureAwait(false);
                     upstream.RecordSuccess();
                 }
                 catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or InvalidOperationException)

@@ -12,15 +12,17 @@ public sealed class NetworkTransport(ForwarderCounters counters) : IUpstreamTran
 {
     private readonly ConcurrentDictionary<IPEndPoint, TcpUpstreamClient> _tcpClients = new();
 
-    public async Task<DnsResponseMessage> ExchangeAsync(UpstreamServer server, UpstreamQuestion question, CancellationToken cancellation)
+    public async Task<DnsResponseMessage> ExchangeAsync(UpstreamServer server, UpstreamQuestion question, UdpReactor? reactor,
+        CancellationToken cancellation)
     {
         if (server.Transport == UpstreamTransport.Tcp)
         {
             return await TcpClient(server).ExchangeAsync(question, cancellation).ConfigureAwait(false);
         }
 
-        DnsResponseMessage? response = await UdpReactor.Current.ExchangeAsync(server.EndPoint, question, counters, cancellation)
-            .ConfigureAwait(false);
+        // A listener thread's reactor serves the tries started on that thread; later tries (timers) use the shared one.
+        UdpReactor via = reactor is { IsOwnerThread: true } ? reactor : UdpReactor.Shared;
+        DnsResponseMessage? response = await via.ExchangeAsync(server.EndPoint, question, counters, cancellation).ConfigureAwait(false);
         if (response is { Truncated: false } || (response is not null && server.Transport == UpstreamTransport.UdpOnly))
         {
             return response;

@@ -8,27 +8,28 @@ namespace NodeDns.Forwarding;
 
 /// <summary>
 /// Runs upstream UDP queries on raw non-blocking sockets watched by one epoll set, and completes each query on the
-/// thread that polls it. A UDP listener thread hosts a reactor of its own and polls it together with its listening
-/// socket, so a miss is sent, answered and relayed without a thread switch; queries started on any other thread go to
-/// a shared reactor with its own thread.
+/// thread that polls it. A UDP listener thread owns a reactor and polls it together with its listening socket; its
+/// misses carry that reactor (<see cref="Serving.ClientContext.Reactor"/>), so a miss is sent, answered and relayed
+/// without a thread switch. Queries that carry none (TCP, probes, prefetch) go to <see cref="Shared"/>, which has a
+/// thread of its own. A query may be started from any thread; only its owner defers sends to its turn's end.
 /// </summary>
-internal sealed unsafe class UdpReactor : IDisposable
+public sealed unsafe class UdpReactor : IDisposable
 {
     /// <summary>
     /// Receive buffer. We advertise 1232 bytes (EDNS); a larger datagram from a misbehaving upstream (UR-06) is not cut
     /// into a wrong parse but reported as too big, and the caller retries over TCP.
     /// </summary>
-    public const int ReceiveBufferLength = 4096;
+    internal const int ReceiveBufferLength = 4096;
 
     private const int EventCapacity = 256;
     private const int DeferredCapacity = 64;
     private const int QuerySlotLength = 512; // the longest query: 12 + 255 + 4 + 11 bytes
     private const int MaxDescriptorTable = 1 << 24;
 
-    [ThreadStatic]
-    private static UdpReactor? t_hosted;
-
     private static readonly Lazy<UdpReactor> SharedReactor = new(StartShared);
+
+    /// <summary>The thread that polls this reactor.</summary>
+    private int _ownerThread = -1;
 
     private readonly Epoll _epoll = new(EventCapacity);
     private readonly ConcurrentQueue<UdpExchange> _abandoned = new();
@@ -42,20 +43,23 @@ internal sealed unsafe class UdpReactor : IDisposable
     private int _open;
     private int _listener = -1;
 
-    /// <summary>The reactor that queries started on this thread use.</summary>
-    public static UdpReactor Current => t_hosted ?? SharedReactor.Value;
+    /// <summary>The reactor of queries that no listener thread carries, polled by a thread of its own.</summary>
+    internal static UdpReactor Shared => SharedReactor.Value;
 
     /// <summary>Sockets open for queries started here and not yet closed.</summary>
-    public int Open => Volatile.Read(ref _open);
+    internal int Open => Volatile.Read(ref _open);
+
+    /// <summary>Whether the calling thread is the one that polls this reactor.</summary>
+    internal bool IsOwnerThread => Environment.CurrentManagedThreadId == _ownerThread;
 
     /// <summary>
-    /// Creates a reactor for the calling thread, which from now on must call <see cref="FlushSends"/> after starting
-    /// queries and <see cref="Poll"/> while <see cref="Open"/> &gt; 0.
+    /// Creates a reactor owned by the calling thread, which from now on must call <see cref="FlushSends"/> after
+    /// starting queries and <see cref="Poll"/> while <see cref="Open"/> &gt; 0.
     /// </summary>
-    public static UdpReactor HostOnCurrentThread() => t_hosted = new UdpReactor();
+    internal static UdpReactor CreateForThisThread() => new() { _ownerThread = Environment.CurrentManagedThreadId };
 
     /// <summary>Also watches <paramref name="descriptor"/> (the host's listening socket) for <see cref="Poll"/>.</summary>
-    public void WatchListener(int descriptor)
+    internal void WatchListener(int descriptor)
     {
         if (!_epoll.TryAdd(descriptor))
         {
@@ -65,7 +69,7 @@ internal sealed unsafe class UdpReactor : IDisposable
         _listener = descriptor;
     }
 
-    public void UnwatchListener()
+    internal void UnwatchListener()
     {
         if (_listener >= 0)
         {
@@ -77,13 +81,13 @@ internal sealed unsafe class UdpReactor : IDisposable
     /// <summary>Sends <paramref name="question"/> to <paramref name="server"/> from a fresh socket and waits for the reply that matches it.</summary>
     /// <returns>The reply, or null when a datagram was too big for the receive buffer.</returns>
     /// <exception cref="System.Net.Sockets.SocketException">The socket could not be opened, or the send failed.</exception>
-    public Task<DnsResponseMessage?> ExchangeAsync(IPEndPoint server, UpstreamQuestion question, ForwarderCounters counters,
+    internal Task<DnsResponseMessage?> ExchangeAsync(IPEndPoint server, UpstreamQuestion question, ForwarderCounters counters,
         CancellationToken cancellation)
     {
         cancellation.ThrowIfCancellationRequested();
         int descriptor = UpstreamSockets.OpenConnectedUdp(server);
         var exchange = new UdpExchange(this, descriptor, UpstreamQuestion.NewId(), question, counters);
-        bool deferred = t_hosted == this && _deferredCount < DeferredCapacity;
+        bool deferred = IsOwnerThread && _deferredCount < DeferredCapacity;
         Span<byte> query = deferred ? new Span<byte>(_deferredQueries + (_deferredCount * QuerySlotLength), QuerySlotLength)
             : stackalloc byte[QuerySlotLength];
         int length = question.WriteQuery(exchange.Id, query);
@@ -113,7 +117,7 @@ internal sealed unsafe class UdpReactor : IDisposable
     /// Sends the queries started on the hosting thread since the last call, back to back, so the upstream is woken
     /// once for a burst. The host calls it at the end of every loop turn.
     /// </summary>
-    public void FlushSends()
+    internal void FlushSends()
     {
         // Completions below may start more queries (a retry); they are appended and sent in the same pass.
         for (int i = 0; i < _deferredCount; i++)
@@ -134,7 +138,7 @@ internal sealed unsafe class UdpReactor : IDisposable
     /// Waits up to <paramref name="timeoutMilliseconds"/> for replies and completes the queries they answer (their
     /// continuations run here). Returns true when the watched listening socket is readable. Only the owning thread.
     /// </summary>
-    public bool Poll(int timeoutMilliseconds)
+    internal bool Poll(int timeoutMilliseconds)
     {
         CloseAbandoned();
         int count = _epoll.Wait(timeoutMilliseconds);
@@ -292,11 +296,7 @@ internal sealed unsafe class UdpReactor : IDisposable
     /// <summary>Called by the hosting thread when it stops: queries still open here are cancelled.</summary>
     public void Dispose()
     {
-        if (t_hosted == this)
-        {
-            t_hosted = null;
-        }
-
+        _ownerThread = -1;
         foreach (UdpExchange? exchange in _byDescriptor)
         {
             if (exchange is not null && exchange.TryClaim())

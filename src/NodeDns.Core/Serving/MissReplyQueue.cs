@@ -8,7 +8,8 @@ namespace NodeDns.Serving;
 /// <summary>
 /// Answers to misses that complete on a UDP listener's own thread, held until the end of its loop turn and sent
 /// with one sendmmsg: fewer system calls, and a client woken once for a burst rather than once per answer.
-/// Anything that does not fit (queue full, another socket, another thread) is sent at once by the caller.
+/// Owned by that thread; anything that does not fit (queue full, called from another thread) is sent at once by the
+/// caller.
 /// </summary>
 internal sealed unsafe class MissReplyQueue : IDisposable
 {
@@ -16,15 +17,13 @@ internal sealed unsafe class MissReplyQueue : IDisposable
     private const int SlotLength = DnsLimits.EdnsUdpPayload;
     private const int AddressLength = 128;
 
-    [ThreadStatic]
-    private static MissReplyQueue? t_current;
-
     private readonly Socket _socket;
     private readonly byte* _memory;
     private readonly MMsgHdr* _messages;
     private readonly IoVec* _vectors;
     private readonly byte* _payloads;
     private readonly byte* _addresses;
+    private readonly int _ownerThread = Environment.CurrentManagedThreadId;
     private int _count;
 
     private MissReplyQueue(Socket socket)
@@ -39,30 +38,31 @@ internal sealed unsafe class MissReplyQueue : IDisposable
     }
 
     /// <summary>Creates the queue of the calling listener thread, which sends on <paramref name="socket"/>.</summary>
-    public static MissReplyQueue HostOnCurrentThread(Socket socket) => t_current = new MissReplyQueue(socket);
+    public static MissReplyQueue CreateForThisThread(Socket socket) => new(socket);
+
+    /// <summary>Whether the calling thread is the listener thread that owns this queue.</summary>
+    public bool IsOwnerThread => Environment.CurrentManagedThreadId == _ownerThread;
 
     /// <summary>
-    /// Queues <paramref name="response"/> for <paramref name="client"/> (a raw sockaddr) when called on the listener
-    /// thread of <paramref name="socket"/>.
+    /// Queues <paramref name="response"/> for <paramref name="client"/> (a raw sockaddr) when called on the owning
+    /// listener thread and there is room; false otherwise.
     /// </summary>
-    public static bool TryQueue(Socket socket, ReadOnlySpan<byte> response, ReadOnlySpan<byte> client)
+    public bool TryQueue(ReadOnlySpan<byte> response, ReadOnlySpan<byte> client)
     {
-        MissReplyQueue? queue = t_current;
-        if (queue is null || queue._socket != socket || queue._count == Capacity || response.Length > SlotLength
-            || client.Length > AddressLength)
+        if (!IsOwnerThread || _count == Capacity || response.Length > SlotLength || client.Length > AddressLength)
         {
             return false;
         }
 
-        int index = queue._count++;
-        byte* payload = queue._payloads + (index * SlotLength);
-        byte* address = queue._addresses + (index * AddressLength);
+        int index = _count++;
+        byte* payload = _payloads + (index * SlotLength);
+        byte* address = _addresses + (index * AddressLength);
         response.CopyTo(new Span<byte>(payload, SlotLength));
         client.CopyTo(new Span<byte>(address, AddressLength));
-        queue._vectors[index] = new IoVec { Base = payload, Length = (nuint)response.Length };
-        queue._messages[index] = new MMsgHdr
+        _vectors[index] = new IoVec { Base = payload, Length = (nuint)response.Length };
+        _messages[index] = new MMsgHdr
         {
-            Header = new MsgHdr { Name = address, NameLength = (uint)client.Length, Iov = queue._vectors + index, IovLength = 1 },
+            Header = new MsgHdr { Name = address, NameLength = (uint)client.Length, Iov = _vectors + index, IovLength = 1 },
         };
         return true;
     }
@@ -77,11 +77,6 @@ internal sealed unsafe class MissReplyQueue : IDisposable
 
     public void Dispose()
     {
-        if (t_current == this)
-        {
-            t_current = null;
-        }
-
         NativeMemory.Free(_memory);
     }
 }

@@ -131,7 +131,7 @@ public sealed class QueryPipeline
         }
 
         CacheEntry? stale = StaleFor(key, _time.GetTimestamp());
-        Task<ResponseTemplate?>? forwarding = Join(query, info, key, cancellation);
+        Task<ResponseTemplate?>? forwarding = Join(query, info, key, client.Reactor, cancellation);
         ResponseTemplate? template = null;
         if (forwarding is not null)
         {
@@ -230,11 +230,11 @@ public sealed class QueryPipeline
     private void StartPrefetch(ReadOnlySpan<byte> query, in QueryInfo info, ReadOnlySpan<byte> key)
     {
         Interlocked.Increment(ref Counters.Prefetches);
-        Join(query.ToArray(), info, key.ToArray(), CancellationToken.None);
+        Join(query.ToArray(), info, key.ToArray(), reactor: null, CancellationToken.None);
     }
 
     /// <summary>Joins the forward already running for <paramref name="key"/> or starts one; null when over a bound.</summary>
-    private Task<ResponseTemplate?>? Join(byte[] query, QueryInfo info, byte[] key, CancellationToken cancellation)
+    private Task<ResponseTemplate?>? Join(byte[] query, QueryInfo info, byte[] key, UdpReactor? reactor, CancellationToken cancellation)
     {
         while (true)
         {
@@ -259,7 +259,7 @@ public sealed class QueryPipeline
             var started = new InFlightQuestion();
             if (_inFlight.TryAdd(key, started))
             {
-                _ = ForwardAsync(query, info, key, started.Completion, cancellation);
+                _ = ForwardAsync(query, info, key, started.Completion, reactor, cancellation);
                 return started.Completion.Task;
             }
         }
@@ -267,7 +267,7 @@ public sealed class QueryPipeline
 
     /// <summary>Asks upstream, caches the answer or the failure, and completes every waiter. Never throws.</summary>
     private async Task ForwardAsync(byte[] query, QueryInfo info, byte[] key, TaskCompletionSource<ResponseTemplate?> completion,
-        CancellationToken cancellation)
+        UdpReactor? reactor, CancellationToken cancellation)
     {
         ResponseTemplate? template = null;
         try
@@ -275,7 +275,7 @@ public sealed class QueryPipeline
             byte[] clientName = query[DnsLimits.HeaderLength..(DnsLimits.HeaderLength + info.NameLength)];
             var question = new UpstreamQuestion(clientName, info.Type, info.Class, info.DnssecOk, info.CheckingDisabled);
             ZoneRoute route = _router().Route(clientName);
-            ForwardResult result = await _forwarder.ForwardAsync(route.Pool, question, cancellation).ConfigureAwait(false);
+            ForwardResult result = await _forwarder.ForwardAsync(route.Pool, question, cancellation, reactor).ConfigureAwait(false);
             ClassifiedResponse? classified = result.Response is null
                 ? null
                 : ResponseClassifier.Classify(result.Response, key.AsSpan(0, info.NameLength), route.Ttl);

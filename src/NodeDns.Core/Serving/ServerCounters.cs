@@ -25,6 +25,9 @@ public sealed class ServerCounters
     public long TcpConnectionsRejected;
     public long SendErrors;
 
+    /// <summary>UDP misses whose answer was ready on a thread other than the listener thread that took them.</summary>
+    public long MissesCompletedOffListener;
+
     /// <summary>Bugs caught at the edge of a query: the client got SERVFAIL, the daemon kept serving.</summary>
     public long InternalErrors;
 }

@@ -99,9 +99,10 @@ public sealed class UdpListener : IDisposable
     {
         bool readerStopped = false;
         using var batch = new BatchedDatagrams();
-        using UdpReactor reactor = UdpReactor.HostOnCurrentThread();
-        using MissReplyQueue missReplies = MissReplyQueue.HostOnCurrentThread(socket);
+        using UdpReactor reactor = UdpReactor.CreateForThisThread();
+        using MissReplyQueue missReplies = MissReplyQueue.CreateForThisThread(socket);
         reactor.WatchListener((int)socket.SafeHandle.DangerousGetHandle());
+        context = context with { Reactor = reactor };
         byte[] key = new byte[QueryParser.MaxKeyLength];
         int pollMilliseconds = (int)ReceivePollInterval.TotalMilliseconds;
         try
@@ -129,7 +130,7 @@ public sealed class UdpListener : IDisposable
                         bool idle = reactor.Open == 0;
                         if (idle || reactor.Poll(pollMilliseconds))
                         {
-                            AnswerBatch(socket, pipeline, context, batch, batch.Receive(socket, wait: idle), key, onError);
+                            AnswerBatch(socket, pipeline, context, batch, missReplies, batch.Receive(socket, wait: idle), key, onError);
                         }
                     }
 
@@ -158,8 +159,8 @@ public sealed class UdpListener : IDisposable
     }
 
     /// <summary>Answers the hits of a received batch with one sendmmsg and starts the misses.</summary>
-    private void AnswerBatch(Socket socket, QueryPipeline pipeline, ClientContext context, BatchedDatagrams batch, int received,
-        byte[] key, Action<Exception> onError)
+    private void AnswerBatch(Socket socket, QueryPipeline pipeline, ClientContext context, BatchedDatagrams batch, MissReplyQueue missReplies,
+        int received, byte[] key, Action<Exception> onError)
     {
         for (int i = 0; i < received; i++)
         {
@@ -173,7 +174,7 @@ public sealed class UdpListener : IDisposable
                         batch.QueueReply(i, length);
                         break;
                     case QueryOutcome.Miss:
-                        _ = AnswerMissAsync(socket, pipeline, query.ToArray(), info, key.AsSpan(0, info.KeyLength).ToArray(),
+                        _ = AnswerMissAsync(socket, pipeline, missReplies, query.ToArray(), info, key.AsSpan(0, info.KeyLength).ToArray(),
                             from, batch.Address(i).ToArray(), onError);
                         break;
                 }
@@ -188,13 +189,23 @@ public sealed class UdpListener : IDisposable
         Interlocked.Add(ref pipeline.Counters.SendErrors, batch.SendQueued(socket));
     }
 
-    private async Task AnswerMissAsync(Socket socket, QueryPipeline pipeline, byte[] query, QueryInfo info, byte[] key,
-        ClientContext context, byte[] client, Action<Exception> onError)
+    /// <summary>
+    /// Resolves a miss and answers it. Its continuation normally runs on this listener's thread (the reactor there
+    /// completes the upstream exchange), where the answer joins the thread's burst; one that completes elsewhere — a
+    /// client that joined a question another thread forwarded, a retry — is sent at once and counted.
+    /// </summary>
+    private async Task AnswerMissAsync(Socket socket, QueryPipeline pipeline, MissReplyQueue missReplies, byte[] query, QueryInfo info,
+        byte[] key, ClientContext context, byte[] client, Action<Exception> onError)
     {
         try
         {
             byte[] response = await pipeline.ResolveMissAsync(query, info, key, context, _stopping.Token).ConfigureAwait(false);
-            if (!MissReplyQueue.TryQueue(socket, response, client))
+            if (!missReplies.IsOwnerThread)
+            {
+                Interlocked.Increment(ref pipeline.Counters.MissesCompletedOffListener);
+            }
+
+            if (!missReplies.TryQueue(response, client))
             {
                 Send(socket, response, client, pipeline.Counters);
             }

@@ -84,6 +84,8 @@ public sealed class DnsMetrics
         UpstreamRejected = factory.CreateCounter("nodedns_upstream_rejected_replies_total", "Upstream replies ignored: wrong ID, question or format.");
         UpstreamTcpRetries = factory.CreateCounter("nodedns_upstream_tcp_retries_total", "Truncated or oversized UDP answers fetched again over TCP.");
         UpstreamHealthy = factory.CreateGauge("nodedns_upstream_healthy", "1 while an upstream is considered healthy, 0 while it is marked down.", "zone", "to");
+        MissesOffListener = factory.CreateCounter("nodedns_udp_misses_completed_off_listener_total",
+            "UDP misses whose answer was ready on another thread than the listener thread that took them (sent at once, not in its burst).");
         UpstreamsMarkedDown = factory.CreateCounter("nodedns_upstreams_marked_down_total", "Times an upstream was marked down after --max-fails failed tries.");
         GcPause = factory.CreateCounter("nodedns_gc_pause_seconds_total", "Time every thread was paused for garbage collection (answers wait meanwhile).");
     }
@@ -124,6 +126,7 @@ public sealed class DnsMetrics
     public Counter UpstreamErrors { get; }
     public Counter UpstreamRejected { get; }
     public Counter UpstreamsMarkedDown { get; }
+    public Counter MissesOffListener { get; }
     public Counter UpstreamTcpRetries { get; }
     public Gauge UpstreamHealthy { get; }
     public Counter GcPause { get; }
@@ -164,6 +167,7 @@ public sealed class DnsMetrics
             TcpConnections.Set(accepted - Interlocked.Read(ref s.TcpConnectionsClosed));
             TcpRejected.IncTo(Interlocked.Read(ref s.TcpConnectionsRejected));
             SendErrors.IncTo(Interlocked.Read(ref s.SendErrors));
+            MissesOffListener.IncTo(Interlocked.Read(ref s.MissesCompletedOffListener));
             InternalErrors.IncTo(Interlocked.Read(ref s.InternalErrors));
             RefusedClients.IncTo(Interlocked.Read(ref clients.Refused));
             RateLimited.IncTo(Interlocked.Read(ref clients.RateLimited));
