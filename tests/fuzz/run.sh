@@ -2,7 +2,7 @@
 # Fuzzes one target with AFL++ and SharpFuzz for a bounded time, then reports crashes.
 #   tests/fuzz/run.sh query|response|resolvconf SECONDS [OUTPUT_DIR]
 # Exit 0 when no crash was found, 1 when some were (their inputs are in OUTPUT_DIR/default/crashes: add each as a
-# case in tests/NodeDns.Core.Tests/FuzzRegressionTests.cs), 2 on bad arguments.
+# case in tests/fuzz/regressions/TARGET/, replayed by tests/NodeDns.Core.Tests/Fuzz/FuzzRegressionTests.cs), 2 on bad arguments.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 target=${1:-}; seconds=${2:-}

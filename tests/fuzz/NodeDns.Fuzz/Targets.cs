@@ -7,7 +7,7 @@ namespace NodeDns.Fuzz;
 
 /// <summary>
 /// The fuzz targets. Each takes arbitrary bytes and must never throw, hang or write out of bounds; AFL++ reports a
-/// crash when one does. A crash input found here becomes a unit test (tests/NodeDns.Core.Tests/FuzzRegressionTests.cs).
+/// crash when one does. A crash input found here goes to tests/fuzz/regressions/TARGET/ (replayed by tests/NodeDns.Core.Tests/Fuzz/).
 /// </summary>
 public static class Targets
 {
