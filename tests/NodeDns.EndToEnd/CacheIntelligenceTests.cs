@@ -30,7 +30,10 @@ public sealed class CacheIntelligenceTests
         DnsClient.Protocol.ARecord record = Assert.Single(stale.Answers.ARecords());
         Assert.Equal(IPAddress.Parse("192.0.2.4"), record.Address);
         Assert.Equal(30, record.InitialTimeToLive);
-        Assert.InRange(watch.Elapsed.TotalSeconds, 1.6, 2.5);
+        // Not before the stale timer; that it came from the timer and not the 4 s deadline shows in the answer itself
+        // (stale data with TTL 30, not SERVFAIL). The exact 1.8 s is PipelineTests' (fake time): a busy machine
+        // cannot fail this one.
+        Assert.True(watch.Elapsed.TotalSeconds >= 1.6, $"stale answer after {watch.Elapsed}");
         Assert.Equal(1, MetricsText.Value(await daemon.ScrapeAsync(), "coredns_cache_served_stale_total"));
     }
 

@@ -41,7 +41,8 @@ public sealed class UpstreamBehaviourTests
         watch.Stop();
 
         Assert.Equal(DnsHeaderResponseCode.ServerFailure, response.Header.ResponseCode);
-        Assert.InRange(watch.Elapsed.TotalSeconds, 3.0, 4.8);
+        // After the tries (0 s and 2 s) and within the client's 6 s; the 4 s deadline itself is PipelineTests' (fake time).
+        Assert.True(watch.Elapsed.TotalSeconds >= 3.0, $"SERVFAIL after {watch.Elapsed}, before the tries were made");
         Assert.InRange(upstream.CountFor("silent.example"), 2, 3); // at most two retries
         await Eventually.TrueAsync(() => daemon.Output.Contains("no upstream answered silent.example. 1: ", StringComparison.Ordinal));
         Assert.Contains("did not answer in time", daemon.Output, StringComparison.Ordinal);
