@@ -1,0 +1,60 @@
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Time.Testing;
+using NodeDns.Caching;
+using NodeDns.Daemon.Operations;
+using NodeDns.Forwarding;
+using NodeDns.Protocol;
+using NodeDns.Serving;
+
+namespace NodeDns.Core.Tests.Operations;
+
+/// <summary>The metrics observer in process: what it counts shows in CoreDNS's series, with CoreDNS's labels.</summary>
+public class PrometheusQueryObserverTests
+{
+    private static double Sample(string text, string name, params string[] labels)
+    {
+        double sum = 0;
+        foreach (string line in text.Split('\n').Where(l => l.StartsWith(name + "{", StringComparison.Ordinal)))
+        {
+            if (labels.All(l => line.Contains(l, StringComparison.Ordinal)))
+            {
+                sum += double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return sum;
+    }
+
+    [Fact]
+    public async Task Answers_are_counted_by_zone_protocol_family_type_rcode_and_source()
+    {
+        var metrics = new DnsMetrics();
+        var time = new FakeTimeProvider();
+        var observer = new PrometheusQueryObserver(metrics, [new IPEndPoint(IPAddress.Loopback, 53)], time);
+        var pool = new UpstreamPool([new UpstreamServer(new IPEndPoint(IPAddress.Loopback, 5300), UpstreamTransport.Udp)], UpstreamPolicy.Random);
+        var cluster = new ZoneRoute(Wire.Name("cluster.local"), pool, TtlPolicy.Default);
+        var udp4 = new ClientContext(0, OverTcp: false, Ipv6: false);
+        var tcp6 = new ClientContext(0, OverTcp: true, Ipv6: true);
+
+        long received = time.GetTimestamp();
+        time.Advance(TimeSpan.FromMilliseconds(3));
+        observer.Answered(udp4, cluster, DnsType.A, DnsRcode.NoError, AnswerSource.Cache, received);
+        observer.Answered(udp4, cluster, DnsType.A, DnsRcode.NxDomain, AnswerSource.Forward, received);
+        observer.Answered(tcp6, cluster, DnsType.AAAA, DnsRcode.NoError, AnswerSource.Forward, received);
+        observer.Answered(udp4, null, 999, DnsRcode.FormErr, AnswerSource.Error, received);
+
+        string text = Encoding.UTF8.GetString(await metrics.ScrapeAsync(CancellationToken.None));
+        const string Server = "server=\"dns://127.0.0.1:53\"";
+        Assert.Equal(2, Sample(text, "coredns_dns_requests_total", Server, "zone=\"cluster.local.\"", "proto=\"udp\"", "family=\"1\"", "type=\"A\""));
+        Assert.Equal(1, Sample(text, "coredns_dns_requests_total", "zone=\"cluster.local.\"", "proto=\"tcp\"", "family=\"2\"", "type=\"AAAA\""));
+        Assert.Equal(1, Sample(text, "coredns_dns_requests_total", "zone=\".\"", "type=\"other\""));
+        Assert.Equal(1, Sample(text, "coredns_dns_responses_total", "zone=\"cluster.local.\"", "rcode=\"NXDOMAIN\""));
+        Assert.Equal(2, Sample(text, "coredns_dns_responses_total", "zone=\"cluster.local.\"", "rcode=\"NOERROR\""));
+        Assert.Equal(1, Sample(text, "coredns_dns_responses_total", "zone=\".\"", "rcode=\"FORMERR\""));
+        Assert.Equal(3, Sample(text, "coredns_dns_request_duration_seconds_count", "zone=\"cluster.local.\""));
+        Assert.Equal(2, Sample(text, "coredns_dns_request_duration_seconds_bucket", "zone=\"cluster.local.\"", "type=\"A\"", "le=\"0.004\""));
+        Assert.Matches(new Regex("coredns_dns_responses_total\\{[^}]*plugin=\"cache\"[^}]*\\} 1"), text);
+    }
+}
