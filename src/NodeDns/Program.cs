@@ -5,6 +5,7 @@ using NodeDns.Daemon.Compatibility;
 using NodeDns.Daemon.Configuration;
 using NodeDns.Daemon.Handoff;
 using NodeDns.Daemon.Hosting;
+using NodeDns.Daemon.Kubernetes;
 
 namespace NodeDns.Daemon;
 
@@ -133,7 +134,13 @@ public static class Program
             }
         }
 
-        return await DaemonHost.RunAsync(settings, listeners, load, takeover, instanceLock).ConfigureAwait(false);
+        PodWatchPlan? podWatch = PodWatchPlan.Resolve(settings, Environment(), out string? podWatchProblem);
+        if (podWatchProblem is not null)
+        {
+            await Console.Error.WriteLineAsync($"nodedns: warning: {podWatchProblem}").ConfigureAwait(false);
+        }
+
+        return await DaemonHost.RunAsync(settings, listeners, load, takeover, instanceLock, podWatch).ConfigureAwait(false);
     }
 
     private static Dictionary<string, string?> Environment() =>

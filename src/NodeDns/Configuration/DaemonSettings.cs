@@ -70,4 +70,13 @@ public sealed record DaemonSettings
     public int UdpSockets { get; init; } = Environment.ProcessorCount;
     public LogFormat LogFormat { get; init; } = LogFormat.Text;
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
+
+    /// <summary>Watch this node's pods: true or false as given, null to decide from the environment (<see cref="Kubernetes.PodWatchPlan"/>).</summary>
+    public bool? PodWatch { get; init; }
+
+    /// <summary>The kubeconfig to use instead of the in-cluster service account.</summary>
+    public string? Kubeconfig { get; init; }
+
+    /// <summary>The node whose pods are watched; null for env NODE_NAME, else the host name.</summary>
+    public string? NodeName { get; init; }
 }

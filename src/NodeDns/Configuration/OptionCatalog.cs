@@ -224,13 +224,41 @@ public static class OptionCatalog
         },
         s => s.LogLevel, (s, l) => s with { LogLevel = l });
 
+    public static readonly OptionSpec PodWatch = new()
+    {
+        Name = "pod-watch", JsonKey = "podWatch", Reload = NeedsRestart,
+        Help = "watch the pods of this node through the Kubernetes API: on, off or auto",
+        DefaultDescription = "auto: on in a cluster (KUBERNETES_SERVICE_HOST set) or with --kubeconfig, else off",
+        Show = s => s.PodWatch switch { null => "auto", true => "on", false => "off" },
+        Apply = (s, v) => s with
+        {
+            PodWatch = Choice(v, new Dictionary<string, bool?> { ["auto"] = null, ["on"] = true, ["off"] = false, ["true"] = true, ["false"] = false }),
+        },
+    };
+
+    public static readonly OptionSpec Kubeconfig = Path("kubeconfig", "kubeconfig", "kubeconfig file for the pod watch, instead of the in-cluster service account",
+        s => s.Kubeconfig, (s, p) => s with { Kubeconfig = p });
+
+    public static readonly OptionSpec NodeName = new()
+    {
+        Name = "node-name", JsonKey = "nodeName", Reload = NeedsRestart, Help = "the node whose pods are watched",
+        DefaultDescription = "env NODE_NAME (the downward API in the DaemonSet), else the host name",
+        Show = s => s.NodeName ?? "",
+        Apply = (s, v) => s with
+        {
+            NodeName = v.Last.Length is > 0 and <= 253 && v.Last.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '.')
+                ? v.Last
+                : throw Bad(v.Source, v.Last, "a node name is a DNS subdomain: lower-case letters, digits, '-' and '.'"),
+        },
+    };
+
     public static readonly IReadOnlyList<OptionSpec> All =
         [
             Config, Listen, Upstream, Metrics, CacheSize, NegativeCacheSize, CacheMemory, Policy, MinTtl, MaxTtl, NegativeMaxTtl, ZoneTtl,
             ServeStale, ServeStalePreferPositive, FailureMaxTtl, PrefetchHits, PrefetchWindow, PrefetchPercent, MaxFails, HealthCheck,
             MaxInFlight, MaxWaiters, Lameduck, ReadyUpstream, LocalIp, DnsPort, SetupInterface, SetupIptables, Firewall, Interface, HealthPort,
             FailOpen, SkipTeardown, SyncInterval, HttpListen, PidFile, Snapshot, HandoffSocket, LockFile, Allow, ClientMissRate, ClientMissBurst,
-            TcpPerClient, TcpIdleTimeout, UdpSockets, LogFormat, LogLevel,
+            TcpPerClient, TcpIdleTimeout, UdpSockets, LogFormat, LogLevel, PodWatch, Kubeconfig, NodeName,
         ];
 
     /// <summary>The node network being configured; its defaults while no node option has been given.</summary>

@@ -31,6 +31,9 @@ public sealed record ReloadPlan(DaemonSettings Effective, IReadOnlyList<OptionSp
         HandoffSocket = running.HandoffSocket,
         LockFile = running.LockFile,
         LogFormat = running.LogFormat,
+        PodWatch = running.PodWatch,
+        Kubeconfig = running.Kubeconfig,
+        NodeName = running.NodeName,
         ConfigFile = running.ConfigFile,
         WatchedFiles = running.WatchedFiles,
     };

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using NodeDns.Caching;
 using NodeDns.Daemon.Configuration;
 using NodeDns.Daemon.Handoff;
+using NodeDns.Daemon.Kubernetes;
 using NodeDns.Daemon.Operations;
 using NodeDns.Forwarding;
 using NodeDns.Serving;
@@ -16,8 +17,9 @@ public static class DaemonHost
     /// <param name="load">Reads and validates the configuration again (for reloads).</param>
     /// <param name="takeover">What was received from the instance this one replaces, if any.</param>
     /// <param name="instanceLock">The --lock-file, when acquired before start.</param>
+    /// <param name="podWatch">Where and for which node to watch pods, or null when the pod watch is off.</param>
     public static async Task<int> RunAsync(DaemonSettings settings, BoundListeners listeners, Func<DaemonSettings> load, Takeover? takeover,
-        InstanceLock? instanceLock)
+        InstanceLock? instanceLock, PodWatchPlan? podWatch)
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -62,6 +64,17 @@ public static class DaemonHost
             sp.GetRequiredService<QueryPipeline>(), sp.GetRequiredService<ClientPolicy>(), sp.GetRequiredService<Forwarder>(), listeners, logLevel,
             sp.GetRequiredService<DnsMetrics>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ConfigReloader>>()).HandleHangup());
         services.AddSingleton<DnsService>();
+        services.AddSingleton(sp => new NodePods(sp.GetRequiredService<TimeProvider>()));
+        if (podWatch is not null)
+        {
+            var podWatchState = new PodWatchState();
+            services.AddHostedService(sp =>
+            {
+                sp.GetRequiredService<DnsMetrics>().PublishPodWatch(sp.GetRequiredService<NodePods>(), podWatchState);
+                return new PodWatcher(new KubernetesApi(podWatch.Connection), podWatch.NodeName, sp.GetRequiredService<NodePods>(), podWatchState,
+                    new PodWatchTiming(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PodWatcher>>());
+            });
+        }
 
         // Hosted services start in this order and stop in reverse: the snapshot is loaded before DNS is served and
         // written after it stopped (after its lameduck); then the node network is torn down; the HTTP endpoint goes

@@ -1,7 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using k8s;
-using k8s.Models;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -13,9 +11,9 @@ namespace NodeDns.Daemon.Kubernetes;
 /// server's watch cache (<c>resourceVersion=0</c>), start and every re-list are jittered, back-off is capped, there is
 /// one watch per node and nothing is polled. The watch resumes from the last resourceVersion (bookmarks keep it
 /// fresh); <c>410 Gone</c> means a new list. DNS never waits for any of it: until the first list, and while the API
-/// server is unreachable, clients are simply not recognised as pods.
+/// server is unreachable, clients are simply not recognised as pods. The stream is read line by line, one event each.
 /// </summary>
-public sealed partial class PodWatcher(k8s.Kubernetes client, string nodeName, NodePods pods, PodWatchState state, PodWatchTiming timing,
+public sealed partial class PodWatcher(KubernetesApi api, string nodeName, NodePods pods, PodWatchState state, PodWatchTiming timing,
     TimeProvider time, ILogger<PodWatcher> logger) : BackgroundService
 {
 
@@ -60,58 +58,56 @@ public sealed partial class PodWatcher(k8s.Kubernetes client, string nodeName, N
     /// <returns>The list's resourceVersion, to watch from.</returns>
     private async Task<string?> ListAsync(CancellationToken cancellation)
     {
-        V1PodList list = await client.CoreV1.ListPodForAllNamespacesAsync(fieldSelector: FieldSelector, resourceVersion: "0",
-            cancellationToken: cancellation).ConfigureAwait(false);
-        pods.ReplaceAll(list.Items.Select(ToPodInfo));
+        using HttpResponseMessage response = await api.GetAsync($"api/v1/pods?fieldSelector={Uri.EscapeDataString(FieldSelector)}&resourceVersion=0",
+            cancellation).ConfigureAwait(false);
+        using Stream body = await response.Content.ReadAsStreamAsync(cancellation).ConfigureAwait(false);
+        ApiPodList list = await JsonSerializer.DeserializeAsync(body, ApiJson.Default.ApiPodList, cancellation).ConfigureAwait(false)
+            ?? throw new IOException("the pod list was empty");
+        IReadOnlyList<ApiPod> items = list.Items ?? [];
+        pods.ReplaceAll(items.Select(ToPodInfo));
         state.Connected = true;
-        LogListed(list.Items.Count, nodeName, list.Metadata?.ResourceVersion ?? "");
-        return list.Metadata?.ResourceVersion ?? "0";
+        string version = list.Metadata?.ResourceVersion ?? "0";
+        LogListed(items.Count, nodeName, version);
+        return version;
     }
 
     /// <summary>Watches from <paramref name="version"/> until the server ends the request.</summary>
     /// <returns>The version to resume from, or null when the server said 410 Gone.</returns>
     private async Task<string?> WatchAsync(string version, CancellationToken cancellation)
     {
-        // The generated client has no watch stream, so the request goes through its own HttpClient and credentials
-        // (TLS, token) and the stream is read line by line, each line one event.
         string query = $"api/v1/pods?fieldSelector={Uri.EscapeDataString(FieldSelector)}&resourceVersion={Uri.EscapeDataString(version)}"
             + $"&allowWatchBookmarks=true&watch=true&timeoutSeconds={(int)(timing.WatchDuration + Jitter(timing.WatchDuration)).TotalSeconds}";
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(client.BaseUri, query));
-        if (client.Credentials is not null)
+        HttpResponseMessage response;
+        try
         {
-            await client.Credentials.ProcessHttpRequestAsync(request, cancellation).ConfigureAwait(false);
+            response = await api.GetAsync(query, cancellation).ConfigureAwait(false);
         }
-
-        using HttpResponseMessage response = await client.HttpClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellation)
-            .ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.Gone)
+        catch (ApiStatusException e) when (e.Status == HttpStatusCode.Gone)
         {
             return null;
         }
 
-        if (!response.IsSuccessStatusCode)
+        using (response)
         {
-            throw new HttpRequestException($"watch answered {(int)response.StatusCode} {response.ReasonPhrase}", null, response.StatusCode);
-        }
-
-        using Stream stream = await response.Content.ReadAsStreamAsync(cancellation).ConfigureAwait(false);
-        using var reader = new StreamReader(stream);
-        state.Connected = true;
-        pods.MarkSynced();
-        while (await reader.ReadLineAsync(cancellation).ConfigureAwait(false) is { } line)
-        {
-            if (line.Length == 0)
+            using Stream stream = await response.Content.ReadAsStreamAsync(cancellation).ConfigureAwait(false);
+            using var reader = new StreamReader(stream);
+            state.Connected = true;
+            pods.MarkSynced();
+            while (await reader.ReadLineAsync(cancellation).ConfigureAwait(false) is { } line)
             {
-                continue;
-            }
+                if (line.Length == 0)
+                {
+                    continue;
+                }
 
-            string? next = Apply(line, version);
-            if (next is null)
-            {
-                return null;
-            }
+                string? next = Apply(line, version);
+                if (next is null)
+                {
+                    return null;
+                }
 
-            version = next;
+                version = next;
+            }
         }
 
         return version;
@@ -120,28 +116,26 @@ public sealed partial class PodWatcher(k8s.Kubernetes client, string nodeName, N
     /// <summary>Applies one watch event; returns the version it brings, or null for 410 Gone.</summary>
     private string? Apply(string line, string version)
     {
-        using JsonDocument document = JsonDocument.Parse(line);
-        string type = document.RootElement.GetProperty("type").GetString() ?? "";
-        JsonElement body = document.RootElement.GetProperty("object");
-        if (type == "ERROR")
+        ApiWatchEvent change = JsonSerializer.Deserialize(line, ApiJson.Default.ApiWatchEvent) ?? throw new IOException("an empty watch event");
+        if (change.Type == "ERROR")
         {
-            V1Status status = KubernetesJson.Deserialize<V1Status>(body.GetRawText());
-            if (status.Code == (int)HttpStatusCode.Gone)
+            ApiStatus? status = change.Object.Deserialize(ApiJson.Default.ApiStatus);
+            if (status?.Code == (int)HttpStatusCode.Gone)
             {
                 return null;
             }
 
-            throw new IOException($"watch error {status.Code}: {status.Message}");
+            throw new IOException($"watch error {status?.Code}: {status?.Message}");
         }
 
-        V1Pod pod = KubernetesJson.Deserialize<V1Pod>(body.GetRawText());
-        switch (type)
+        ApiPod pod = change.Object.Deserialize(ApiJson.Default.ApiPod) ?? throw new IOException($"a {change.Type} event without a pod");
+        switch (change.Type)
         {
             case "ADDED" or "MODIFIED":
                 pods.Upsert(ToPodInfo(pod));
                 break;
             case "DELETED":
-                pods.Remove(pod.Metadata?.Uid ?? "");
+                pods.Remove(Uid(pod));
                 break;
             case "BOOKMARK":
                 pods.MarkSynced();
@@ -152,13 +146,13 @@ public sealed partial class PodWatcher(k8s.Kubernetes client, string nodeName, N
         return pod.Metadata?.ResourceVersion ?? version;
     }
 
-    public static PodInfo ToPodInfo(V1Pod pod)
+    public static PodInfo ToPodInfo(ApiPod pod)
     {
-        IEnumerable<string?> ips = pod.Status?.PodIPs is { Count: > 0 } podIps ? podIps.Select(p => (string?)p.Ip) : [pod.Status?.PodIP];
-        V1PodDNSConfig? dns = pod.Spec?.DnsConfig;
+        IEnumerable<string?> ips = pod.Status?.PodIps is { Count: > 0 } podIps ? podIps.Select(p => p.Ip) : [pod.Status?.PodIp];
+        ApiPodDnsConfig? dns = pod.Spec?.DnsConfig;
         return new PodInfo(
-            pod.Metadata?.Uid ?? $"{pod.Metadata?.NamespaceProperty}/{pod.Metadata?.Name}",
-            pod.Metadata?.NamespaceProperty ?? "",
+            Uid(pod),
+            pod.Metadata?.Namespace ?? "",
             pod.Metadata?.Name ?? "",
             [.. ips.Select(ip => IPAddress.TryParse(ip, out IPAddress? address) ? address : null).OfType<IPAddress>()],
             pod.Spec?.DnsPolicy ?? "ClusterFirst",
@@ -166,6 +160,8 @@ public sealed partial class PodWatcher(k8s.Kubernetes client, string nodeName, N
                 [.. (dns.Options ?? []).Select(o => o.Value is null ? o.Name ?? "" : $"{o.Name}:{o.Value}")]),
             pod.Spec?.HostNetwork ?? false);
     }
+
+    private static string Uid(ApiPod pod) => pod.Metadata?.Uid ?? $"{pod.Metadata?.Namespace}/{pod.Metadata?.Name}";
 
     private static TimeSpan Jitter(TimeSpan upTo) =>
         TimeSpan.FromMilliseconds(System.Security.Cryptography.RandomNumberGenerator.GetInt32(1001) / 1000.0 * upTo.TotalMilliseconds);
@@ -184,7 +180,7 @@ public sealed partial class PodWatcher(k8s.Kubernetes client, string nodeName, N
 public sealed record PodWatchTiming
 {
     /// <summary>Spread of the first list over a DaemonSet rollout.</summary>
-    public TimeSpan StartJitter { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan StartJitter { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Back-off after a failure, doubled up to <see cref="MaxBackOff"/>, each with up to as much again of jitter.</summary>
     public TimeSpan FirstBackOff { get; init; } = TimeSpan.FromSeconds(1);

@@ -199,6 +199,27 @@ public sealed class DnsMetrics
         });
     }
 
+    /// <summary>Publishes the pod watch's state at every scrape (only when the watch runs).</summary>
+    public void PublishPodWatch(Kubernetes.NodePods pods, Kubernetes.PodWatchState state)
+    {
+        MetricFactory factory = Metrics.WithCustomRegistry(_registry);
+        Gauge connected = factory.CreateGauge("nodedns_pod_watch_connected", "1 while the watch of this node's pods is open, 0 while it is being re-established.");
+        Gauge known = factory.CreateGauge("nodedns_pod_watch_pods", "Pods of this node known from the watch (host-network pods included).");
+        Gauge lastSync = factory.CreateGauge("nodedns_pod_watch_last_sync_timestamp_seconds", "When the pods of this node were last known to be current (Unix time).");
+        Counter errors = factory.CreateCounter("nodedns_pod_watch_errors_total", "Failed lists or watches of this node's pods (retried with back-off).");
+        Counter relists = factory.CreateCounter("nodedns_pod_watch_relists_total", "Lists made again because the watch's resourceVersion expired (410 Gone).");
+        Counter events = factory.CreateCounter("nodedns_pod_watch_events_total", "Watch events applied (ADDED, MODIFIED, DELETED, BOOKMARK).");
+        _registry.AddBeforeCollectCallback(() =>
+        {
+            connected.Set(state.Connected ? 1 : 0);
+            known.Set(pods.Count);
+            lastSync.Set(pods.LastSync?.ToUnixTimeMilliseconds() / 1000.0 ?? 0);
+            errors.IncTo(Interlocked.Read(ref state.Errors));
+            relists.IncTo(Interlocked.Read(ref state.Relists));
+            events.IncTo(Interlocked.Read(ref state.Events));
+        });
+    }
+
     public async Task<byte[]> ScrapeAsync(CancellationToken cancellation)
     {
         using var stream = new MemoryStream();

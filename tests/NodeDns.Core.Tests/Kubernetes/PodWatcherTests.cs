@@ -7,7 +7,7 @@ using NodeDns.Serving;
 
 namespace NodeDns.Core.Tests.Kubernetes;
 
-/// <summary>The pod watch through the real client library (KubernetesClient.Aot) against a scripted API server.</summary>
+/// <summary>The pod watch (kubeconfig loaded by the official client, KubernetesClient.Aot) against a scripted API server.</summary>
 public sealed class PodWatcherTests : IAsyncDisposable
 {
     private static readonly PodWatchTiming Fast = new()
@@ -26,8 +26,8 @@ public sealed class PodWatcherTests : IAsyncDisposable
 
     private async Task StartAsync(string kubeconfig)
     {
-        var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
-        _watcher = new PodWatcher(client, "node-a", _pods, _state, Fast, TimeProvider.System, NullLogger<PodWatcher>.Instance);
+        var api = new KubernetesApi(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
+        _watcher = new PodWatcher(api, "node-a", _pods, _state, Fast, TimeProvider.System, NullLogger<PodWatcher>.Instance);
         await _watcher.StartAsync(CancellationToken.None);
     }
 

@@ -1,0 +1,65 @@
+using DnsClient;
+using NodeDns.Core.Tests;
+using NodeDns.EndToEnd.Support;
+
+namespace NodeDns.EndToEnd;
+
+/// <summary>The published binary watching a scripted Kubernetes API server; DNS never waits for the API.</summary>
+public sealed class PodWatchTests : IAsyncDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("nodedns-podwatch-").FullName;
+
+    [Fact]
+    public async Task Watches_the_pods_of_its_node_and_says_so_in_metrics()
+    {
+        await using var api = new ScriptedApiServer();
+        api.Pods.Add(ScriptedApiServer.Pod("web-1", "shop", "u1", "10.244.1.5", "90"));
+        api.Pods.Add(ScriptedApiServer.Pod("agent", "kube-system", "u2", "192.168.0.9", "91", hostNetwork: true));
+        await using ScriptedUpstream upstream = ScriptedUpstream.Answering();
+        await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", upstream.EndPoint.ToString(),
+            "--kubeconfig", api.Kubeconfig(_dir), "--node-name", "node-a");
+
+        Assert.Single((await daemon.Client().QueryAsync("first.example", QueryType.A)).Answers); // served before any list
+        await Eventually.TrueAsync(async () => MetricsText.Value(await daemon.ScrapeAsync(), "nodedns_pod_watch_pods") == 2, TimeSpan.FromSeconds(20));
+        api.Push("ADDED", ScriptedApiServer.Pod("api-1", "shop", "u3", "10.244.1.6", "101"));
+        await Eventually.TrueAsync(async () => MetricsText.Value(await daemon.ScrapeAsync(), "nodedns_pod_watch_pods") == 3);
+
+        string metrics = await daemon.ScrapeAsync();
+        Assert.Equal(1, MetricsText.Value(metrics, "nodedns_pod_watch_connected"));
+        Assert.True(MetricsText.Value(metrics, "nodedns_pod_watch_last_sync_timestamp_seconds") > 1.7e9);
+        Assert.Contains(api.Requests, r => r.Contains("fieldSelector=spec.nodeName%3Dnode-a", StringComparison.Ordinal) && r.Contains("resourceVersion=0", StringComparison.Ordinal));
+        Assert.Contains("pod watch: listed 2 pods on node node-a", daemon.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serves_dns_with_the_api_server_unreachable()
+    {
+        await using var api = new ScriptedApiServer();
+        string down = Path.Combine(_dir, "down"); // points at a port where nothing listens
+        await File.WriteAllTextAsync(down, (await File.ReadAllTextAsync(api.Kubeconfig(_dir))).Replace($":{api.Port}", $":{Ports.Free()}", StringComparison.Ordinal));
+        await using ScriptedUpstream upstream = ScriptedUpstream.Answering();
+        await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", upstream.EndPoint.ToString(), "--kubeconfig", down, "--node-name", "node-a");
+
+        await Eventually.TrueAsync(async () => MetricsText.Value(await daemon.ScrapeAsync(), "nodedns_pod_watch_errors_total") >= 1, TimeSpan.FromSeconds(20));
+        Assert.Single((await daemon.Client().QueryAsync("still.example", QueryType.A)).Answers);
+        Assert.Equal(0, MetricsText.Value(await daemon.ScrapeAsync(), "nodedns_pod_watch_connected"));
+        Assert.Contains("pod watch failed", daemon.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_kubeconfig_is_a_warning_and_dns_is_served()
+    {
+        await using ScriptedUpstream upstream = ScriptedUpstream.Answering();
+        await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", upstream.EndPoint.ToString(),
+            "--kubeconfig", Path.Combine(_dir, "absent"), "--node-name", "node-a");
+
+        Assert.Single((await daemon.Client().QueryAsync("fine.example", QueryType.A)).Answers);
+        Assert.Contains("serving without the pod watch", daemon.Output, StringComparison.Ordinal);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Directory.Delete(_dir, recursive: true);
+        return ValueTask.CompletedTask;
+    }
+}
