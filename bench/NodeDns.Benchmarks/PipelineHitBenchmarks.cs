@@ -32,7 +32,7 @@ public class PipelineHitBenchmarks
         for (int i = 0; i < 50_000; i++)
         {
             string name = $"svc{i}.default.svc.cluster.local";
-            cache.Insert([.. Messages.Name(name), 0, 1, 0, 1, 0], Messages.Template(name, 1), EntryKind.Positive, 3600, route: route);
+            cache.Insert([.. Messages.Name(name), 0, 1, 0, 1, 0], Messages.Template(name, 1), EntryKind.Positive, 3600, zone: route.Id);
         }
 
         var counters = new ForwarderCounters();

@@ -1,4 +1,3 @@
-using NodeDns.Forwarding;
 using NodeDns.Protocol;
 
 namespace NodeDns.Caching;
@@ -47,8 +46,8 @@ public sealed class CacheEntry
     /// <summary>For a failure entry: the expired answer to serve stale while the failure is cached (RFC 8767).</summary>
     public CacheEntry? Stale { get; init; }
 
-    /// <summary>The zone route the answer came through, for per-zone metrics of hits.</summary>
-    public ZoneRoute? Route { get; init; }
+    /// <summary>The zone the answer came through, for per-zone metrics of hits.</summary>
+    public ZoneId Zone { get; init; }
 
     /// <summary>For a failure entry: how many failures in a row led to it (drives the back-off).</summary>
     public int FailureStreak { get; init; }

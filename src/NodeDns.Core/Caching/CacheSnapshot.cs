@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using NodeDns.Forwarding;
 using NodeDns.Protocol;
 
 namespace NodeDns.Caching;
@@ -42,9 +41,9 @@ public static class CacheSnapshot
     }
 
     /// <summary>Loads a snapshot written by <see cref="Save"/>.</summary>
-    /// <param name="route">Finds the zone route of a name (for per-zone metrics), or null.</param>
+    /// <param name="zone">Finds the zone of a key (for per-zone metrics).</param>
     /// <returns>Entries loaded; 0 with <paramref name="problem"/> set when the file was rejected.</returns>
-    public static int Load(DnsCache cache, Stream stream, DateTimeOffset now, Func<byte[], ZoneRoute?> route, out string? problem)
+    public static int Load(DnsCache cache, Stream stream, DateTimeOffset now, Func<byte[], ZoneId> zone, out string? problem)
     {
         var loaded = new List<(byte[] Key, ResponseTemplate Template, EntryKind Kind, uint Ttl)>();
         try
@@ -99,7 +98,7 @@ public static class CacheSnapshot
 
         foreach ((byte[] key, ResponseTemplate template, EntryKind kind, uint ttl) in loaded)
         {
-            cache.Insert(key, template, kind, ttl, route: route(key));
+            cache.Insert(key, template, kind, ttl, zone: zone(key));
         }
 
         problem = null;

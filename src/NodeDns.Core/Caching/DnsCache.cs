@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using NodeDns.Forwarding;
 using NodeDns.Protocol;
 
 namespace NodeDns.Caching;
@@ -70,14 +69,14 @@ public sealed class DnsCache
 
     /// <summary>Stores an entry for <paramref name="ttlSeconds"/>, replacing any entry for the same key.</summary>
     public CacheEntry Insert(byte[] key, ResponseTemplate template, EntryKind kind, uint ttlSeconds, CacheEntry? stale = null,
-        int failureStreak = 0, ZoneRoute? route = null)
+        int failureStreak = 0, ZoneId zone = default)
     {
         long now = _time.GetTimestamp();
         var entry = new CacheEntry(key, template, kind, now, now + (ttlSeconds * _time.TimestampFrequency), ttlSeconds)
         {
             Stale = stale,
             FailureStreak = failureStreak,
-            Route = route,
+            Zone = zone,
         };
         lock (_writeLock)
         {

@@ -8,8 +8,8 @@ public sealed record ZoneRoute(byte[] Zone, UpstreamPool Pool, TtlPolicy Ttl)
 {
     public string ZoneText { get; } = DnsName.ToText(Zone);
 
-    /// <summary>Per-zone state of the query observer (pre-bound metric series), so a query needs no lookup.</summary>
-    public object? ObserverState { get; set; }
+    /// <summary>The zone's stable number, which cached answers and metrics use.</summary>
+    public ZoneId Id { get; } = ZoneId.For(DnsName.ToText(Zone));
 }
 
 /// <summary>Picks the route whose zone is the longest suffix of the question name.</summary>

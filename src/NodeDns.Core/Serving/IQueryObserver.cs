@@ -1,4 +1,4 @@
-using NodeDns.Forwarding;
+using NodeDns.Protocol;
 
 namespace NodeDns.Serving;
 
@@ -18,7 +18,7 @@ public enum AnswerSource : byte
 /// <summary>Told about every answered query; the metrics layer implements it without per-query allocation.</summary>
 public interface IQueryObserver
 {
-    /// <param name="zone">The route the question belongs to, or null when the query did not parse that far.</param>
+    /// <param name="zone">The zone the question belongs to; <see cref="ZoneId.Root"/> also when the query did not parse that far.</param>
     /// <param name="receivedAt">The <see cref="TimeProvider.GetTimestamp"/> at which processing began.</param>
-    void Answered(in ClientContext client, ZoneRoute? zone, ushort type, int rcode, AnswerSource source, long receivedAt);
+    void Answered(in ClientContext client, ZoneId zone, ushort type, int rcode, AnswerSource source, long receivedAt);
 }

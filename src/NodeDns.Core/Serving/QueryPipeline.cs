@@ -77,14 +77,14 @@ public sealed class QueryPipeline
         {
             int rcode = verdict == QueryVerdict.Resolve ? Refuse() : ErrorResponse.RcodeFor(verdict);
             responseLength = ErrorResponse.Write(query, info, rcode, response);
-            _observer?.Answered(client, null, info.Type, rcode, AnswerSource.Error, now);
+            _observer?.Answered(client, ZoneId.Root, info.Type, rcode, AnswerSource.Error, now);
             return QueryOutcome.Answered;
         }
 
         if (info.Type == DnsType.ANY && !client.OverTcp)
         {
             responseLength = MinimalAnyResponse.Write(query, info, response);
-            _observer?.Answered(client, null, info.Type, DnsRcode.NoError, AnswerSource.Error, now);
+            _observer?.Answered(client, ZoneId.Root, info.Type, DnsRcode.NoError, AnswerSource.Error, now);
             return QueryOutcome.Answered;
         }
 
@@ -113,7 +113,7 @@ public sealed class QueryPipeline
             }
         }
 
-        _observer?.Answered(client, entry.Route, info.Type, DnsHeader.Rcode(DnsHeader.Flags(response)), AnswerSource.Cache, now);
+        _observer?.Answered(client, entry.Zone, info.Type, DnsHeader.Rcode(DnsHeader.Flags(response)), AnswerSource.Cache, now);
         return QueryOutcome.Answered;
     }
 
@@ -126,7 +126,7 @@ public sealed class QueryPipeline
         {
             byte[] refused = new byte[ErrorResponse.MaxLength];
             int refusedLength = ErrorResponse.Write(query, info, DnsRcode.Refused, refused);
-            _observer?.Answered(client, null, info.Type, DnsRcode.Refused, AnswerSource.Error, info.ReceivedAt);
+            _observer?.Answered(client, ZoneId.Root, info.Type, DnsRcode.Refused, AnswerSource.Error, info.ReceivedAt);
             return refused[..refusedLength];
         }
 
@@ -172,7 +172,7 @@ public sealed class QueryPipeline
         {
             ZoneRoute route = _router().Route(key.AsSpan(0, info.NameLength));
             AnswerSource source = template is null && stale is not null ? AnswerSource.Cache : AnswerSource.Forward;
-            _observer.Answered(client, route, info.Type, DnsHeader.Rcode(DnsHeader.Flags(buffer)), source, info.ReceivedAt);
+            _observer.Answered(client, route.Id, info.Type, DnsHeader.Rcode(DnsHeader.Flags(buffer)), source, info.ReceivedAt);
         }
 
         return length == buffer.Length ? buffer : buffer[..length];
@@ -304,7 +304,7 @@ public sealed class QueryPipeline
         if (classified is { Kind: ResponseKind.Positive or ResponseKind.Negative } && !preferStale)
         {
             _cache.Insert(key, classified.Template, classified.Kind == ResponseKind.Positive ? EntryKind.Positive : EntryKind.Negative,
-                classified.Ttl, route: route);
+                classified.Ttl, zone: route.Id);
             return classified.Template;
         }
 
@@ -320,7 +320,7 @@ public sealed class QueryPipeline
             ResponseTemplate servfail = ResponseTemplateBuilder.Build(key.AsSpan(0, info.NameLength), info.Type, info.Class,
                 DnsRcode.ServFail, authenticData: false, [], 0)!;
             _cache.Insert(key, servfail, EntryKind.Failure, _cache.Options.FailureTtl(streak),
-                stale is not null && _cache.IsServableStale(stale, now) ? stale : null, streak, route);
+                stale is not null && _cache.IsServableStale(stale, now) ? stale : null, streak, route.Id);
         }
 
         return null;

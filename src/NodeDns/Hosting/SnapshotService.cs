@@ -75,7 +75,7 @@ public sealed partial class SnapshotService(DnsCache cache, ServingState state, 
         return Task.CompletedTask;
     }
 
-    private Forwarding.ZoneRoute Route(byte[] key) => state.Router.Route(Protocol.CacheKey.Name(key));
+    private Protocol.ZoneId Route(byte[] key) => state.Router.Route(Protocol.CacheKey.Name(key)).Id;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "hand-off: took over {Entries} cache entries from the previous instance ({Problem})")]
     private partial void LogTakenOver(int entries, string problem);

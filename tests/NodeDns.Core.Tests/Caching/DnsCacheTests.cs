@@ -213,7 +213,7 @@ public class CacheSnapshotTests
 
         var target = new DnsCache(new CacheOptions(), time);
         stream.Position = 0;
-        Assert.Equal(2, CacheSnapshot.Load(target, stream, saved.AddSeconds(30), _ => null, out string? problem));
+        Assert.Equal(2, CacheSnapshot.Load(target, stream, saved.AddSeconds(30), _ => NodeDns.Protocol.ZoneId.Root, out string? problem));
         Assert.Null(problem);
         Assert.True(target.TryGetFresh(Key("long.example"), time.GetTimestamp(), out CacheEntry entry));
         Assert.Equal(570u, entry.Ttl);
@@ -242,7 +242,7 @@ public class CacheSnapshotTests
         CacheSnapshot.Save(source, full, DateTimeOffset.UnixEpoch);
 
         var target = new DnsCache(new CacheOptions(), time);
-        Assert.Equal(0, CacheSnapshot.Load(target, new MemoryStream(full.ToArray()[..keep]), DateTimeOffset.UnixEpoch, _ => null, out string? problem));
+        Assert.Equal(0, CacheSnapshot.Load(target, new MemoryStream(full.ToArray()[..keep]), DateTimeOffset.UnixEpoch, _ => NodeDns.Protocol.ZoneId.Root, out string? problem));
         Assert.NotNull(problem);
         Assert.Equal(0, target.PositiveCount);
     }
@@ -256,7 +256,7 @@ public class CacheSnapshotTests
         using var stream = new MemoryStream();
         CacheSnapshot.Save(source, stream, DateTimeOffset.UnixEpoch);
         stream.Position = 0;
-        Assert.Equal(0, CacheSnapshot.Load(new DnsCache(new CacheOptions(), time), stream, DateTimeOffset.UnixEpoch, _ => null, out string? problem));
+        Assert.Equal(0, CacheSnapshot.Load(new DnsCache(new CacheOptions(), time), stream, DateTimeOffset.UnixEpoch, _ => NodeDns.Protocol.ZoneId.Root, out string? problem));
         Assert.Contains("malformed", problem, StringComparison.Ordinal);
     }
 }

@@ -40,10 +40,10 @@ public class PrometheusQueryObserverTests
 
         long received = time.GetTimestamp();
         time.Advance(TimeSpan.FromMilliseconds(3));
-        observer.Answered(udp4, cluster, DnsType.A, DnsRcode.NoError, AnswerSource.Cache, received);
-        observer.Answered(udp4, cluster, DnsType.A, DnsRcode.NxDomain, AnswerSource.Forward, received);
-        observer.Answered(tcp6, cluster, DnsType.AAAA, DnsRcode.NoError, AnswerSource.Forward, received);
-        observer.Answered(udp4, null, 999, DnsRcode.FormErr, AnswerSource.Error, received);
+        observer.Answered(udp4, cluster.Id, DnsType.A, DnsRcode.NoError, AnswerSource.Cache, received);
+        observer.Answered(udp4, cluster.Id, DnsType.A, DnsRcode.NxDomain, AnswerSource.Forward, received);
+        observer.Answered(tcp6, cluster.Id, DnsType.AAAA, DnsRcode.NoError, AnswerSource.Forward, received);
+        observer.Answered(udp4, ZoneId.Root, 999, DnsRcode.FormErr, AnswerSource.Error, received);
 
         string text = Encoding.UTF8.GetString(await metrics.ScrapeAsync(CancellationToken.None));
         const string Server = "server=\"dns://127.0.0.1:53\"";
