@@ -32,6 +32,28 @@ public sealed class PodWatchTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Queries_of_a_pod_of_the_node_are_counted_under_its_namespace()
+    {
+        await using var api = new ScriptedApiServer();
+        api.Pods.Add(ScriptedApiServer.Pod("tester", "qa", "u1", "127.0.0.1", "90")); // the tests' own address plays the pod
+        await using ScriptedUpstream upstream = new(q => Task.FromResult<IReadOnlyList<byte[]>>(
+            [q.Name.StartsWith("nx", StringComparison.Ordinal) ? ScriptedUpstream.Reply(q.Message, 3, 0, []) : ScriptedUpstream.AnswerA(q.Message, 60)]));
+        await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", upstream.EndPoint.ToString(),
+            "--kubeconfig", api.Kubeconfig(_dir), "--node-name", "node-a");
+        await Eventually.TrueAsync(async () => MetricsText.Value(await daemon.ScrapeAsync(), "nodedns_pod_watch_pods") == 1, TimeSpan.FromSeconds(20));
+
+        LookupClient client = daemon.Client();
+        await client.QueryAsync("a.example", QueryType.A);
+        await client.QueryAsync("a.example", QueryType.A);
+        await client.QueryAsync("nx.example", QueryType.A);
+
+        string metrics = await daemon.ScrapeAsync();
+        Assert.Equal(3, MetricsText.Value(metrics, "nodedns_namespace_queries_total", "namespace=qa"));
+        Assert.Equal(1, MetricsText.Value(metrics, "nodedns_namespace_nxdomain_total", "namespace=qa"));
+        Assert.Equal(2, MetricsText.Value(metrics, "nodedns_namespace_cache_misses_total", "namespace=qa"));
+    }
+
+    [Fact]
     public async Task Serves_dns_with_the_api_server_unreachable()
     {
         await using var api = new ScriptedApiServer();

@@ -49,7 +49,8 @@ public static class DaemonHost
         services.AddSingleton(sp => new NetworkTransport(sp.GetRequiredService<ForwarderCounters>()));
         services.AddSingleton(sp => new Forwarder(settings.Forwarder, sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<NetworkTransport>(), sp.GetRequiredService<ForwarderCounters>()));
-        services.AddSingleton(sp => new PrometheusQueryObserver(sp.GetRequiredService<DnsMetrics>(), settings.Listen, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new PrometheusQueryObserver(sp.GetRequiredService<DnsMetrics>(), settings.Listen, sp.GetRequiredService<TimeProvider>(),
+            podWatch is null ? null : new NamespaceInsight(sp.GetRequiredService<DnsMetrics>(), sp.GetRequiredService<NodePods>())));
         services.AddSingleton(sp =>
         {
             ServingState state = sp.GetRequiredService<ServingState>();

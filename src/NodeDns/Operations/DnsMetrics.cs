@@ -86,6 +86,10 @@ public sealed class DnsMetrics
         UpstreamHealthy = factory.CreateGauge("nodedns_upstream_healthy", "1 while an upstream is considered healthy, 0 while it is marked down.", "zone", "to");
         MissesOffListener = factory.CreateCounter("nodedns_udp_misses_completed_off_listener_total",
             "UDP misses whose answer was ready on another thread than the listener thread that took them (sent at once, not in its burst).");
+        NamespaceQueries = factory.CreateCounter("nodedns_namespace_queries_total", "Queries from the pods of this node, by namespace (pod watch on).", "namespace");
+        NamespaceNxDomain = factory.CreateCounter("nodedns_namespace_nxdomain_total", "NXDOMAIN answers to the pods of this node, by namespace.", "namespace");
+        NamespaceMisses = factory.CreateCounter("nodedns_namespace_cache_misses_total", "Queries of the pods of this node answered from upstream, by namespace.",
+            "namespace");
         UpstreamsMarkedDown = factory.CreateCounter("nodedns_upstreams_marked_down_total", "Times an upstream was marked down after --max-fails failed tries.");
         GcPause = factory.CreateCounter("nodedns_gc_pause_seconds_total", "Time every thread was paused for garbage collection (answers wait meanwhile).");
     }
@@ -127,6 +131,9 @@ public sealed class DnsMetrics
     public Counter UpstreamRejected { get; }
     public Counter UpstreamsMarkedDown { get; }
     public Counter MissesOffListener { get; }
+    public Counter NamespaceQueries { get; }
+    public Counter NamespaceNxDomain { get; }
+    public Counter NamespaceMisses { get; }
     public Counter UpstreamTcpRetries { get; }
     public Gauge UpstreamHealthy { get; }
     public Counter GcPause { get; }

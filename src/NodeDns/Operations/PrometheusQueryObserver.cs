@@ -30,9 +30,13 @@ public sealed class PrometheusQueryObserver : IQueryObserver
     private volatile ZoneSeries?[][] _byZone = [];
     private readonly Lock _growth = new();
 
-    public PrometheusQueryObserver(DnsMetrics metrics, IReadOnlyList<IPEndPoint> listeners, TimeProvider time)
+    private readonly NamespaceInsight? _namespaces;
+
+    /// <param name="namespaces">Per-namespace counts, when the pods of the node are watched.</param>
+    public PrometheusQueryObserver(DnsMetrics metrics, IReadOnlyList<IPEndPoint> listeners, TimeProvider time, NamespaceInsight? namespaces = null)
     {
         _metrics = metrics;
+        _namespaces = namespaces;
         _servers = [.. listeners.Select(l => "dns://" + l)];
         _time = time;
     }
@@ -46,6 +50,7 @@ public sealed class PrometheusQueryObserver : IQueryObserver
         int responseIndex = (Math.Min(rcode, ZoneSeries.Rcodes - 1) * Sources.Length) + (int)source;
         (series.Responses[responseIndex] ??= series.BindResponse(responseIndex)).Inc();
         (series.Durations[typeIndex] ??= series.BindDuration(typeIndex)).Observe(_time.GetElapsedTime(receivedAt).TotalSeconds);
+        _namespaces?.Answered(client.Address, rcode, source);
     }
 
     private ZoneSeries Series(ZoneId zone, int listener)

@@ -57,4 +57,34 @@ public class PrometheusQueryObserverTests
         Assert.Equal(2, Sample(text, "coredns_dns_request_duration_seconds_bucket", "zone=\"cluster.local.\"", "type=\"A\"", "le=\"0.004\""));
         Assert.Matches(new Regex("coredns_dns_responses_total\\{[^}]*plugin=\"cache\"[^}]*\\} 1"), text);
     }
+
+    [Fact]
+    public async Task Queries_of_known_pods_are_counted_by_namespace_and_nobody_else()
+    {
+        var metrics = new DnsMetrics();
+        var time = new FakeTimeProvider();
+        var pods = new NodeDns.Daemon.Kubernetes.NodePods(time);
+        pods.ReplaceAll(
+        [
+            new NodeDns.Daemon.Kubernetes.PodInfo("u1", "shop", "web-1", [IPAddress.Parse("10.244.1.5")], "ClusterFirst", null, HostNetwork: false),
+            new NodeDns.Daemon.Kubernetes.PodInfo("u2", "kube-system", "agent", [IPAddress.Parse("192.168.0.9")], "ClusterFirst", null, HostNetwork: true),
+        ]);
+        var observer = new PrometheusQueryObserver(metrics, [new IPEndPoint(IPAddress.Loopback, 53)], time, new NamespaceInsight(metrics, pods));
+        ClientContext From(string ip) => new(0, OverTcp: false, Ipv6: false) { Address = ClientAddress.From(IPAddress.Parse(ip)) };
+
+        observer.Answered(From("10.244.1.5"), ZoneId.Root, DnsType.A, DnsRcode.NoError, AnswerSource.Cache, time.GetTimestamp());
+        observer.Answered(From("10.244.1.5"), ZoneId.Root, DnsType.A, DnsRcode.NxDomain, AnswerSource.Forward, time.GetTimestamp());
+        observer.Answered(From("192.168.0.9"), ZoneId.Root, DnsType.A, DnsRcode.NoError, AnswerSource.Forward, time.GetTimestamp()); // host network
+        observer.Answered(From("10.9.9.9"), ZoneId.Root, DnsType.A, DnsRcode.NoError, AnswerSource.Forward, time.GetTimestamp()); // unknown
+
+        string text = Encoding.UTF8.GetString(await metrics.ScrapeAsync(CancellationToken.None));
+        Assert.Equal(2, Sample(text, "nodedns_namespace_queries_total", "namespace=\"shop\""));
+        Assert.Equal(1, Sample(text, "nodedns_namespace_nxdomain_total", "namespace=\"shop\""));
+        Assert.Equal(1, Sample(text, "nodedns_namespace_cache_misses_total", "namespace=\"shop\""));
+        Assert.Equal(2, Sample(text, "nodedns_namespace_queries_total")); // nobody else
+
+        time.Advance(NodeDns.Daemon.Kubernetes.NodePods.StaleAfter); // the watch broke long ago: pods are no longer trusted
+        observer.Answered(From("10.244.1.5"), ZoneId.Root, DnsType.A, DnsRcode.NoError, AnswerSource.Cache, time.GetTimestamp());
+        Assert.Equal(2, Sample(Encoding.UTF8.GetString(await metrics.ScrapeAsync(CancellationToken.None)), "nodedns_namespace_queries_total"));
+    }
 }
