@@ -31,6 +31,8 @@ public static class Program
                     return NetworkCommands.Run(args[0], args[1..], Console.Out, Console.Error);
                 case "init":
                     return InitCommand.Run(args[1..], Console.Out, Console.Error);
+                case "top":
+                    return await TopCommand.RunAsync(args[1..], Console.Out, Console.Error).ConfigureAwait(false);
                 case "convert-corefile":
                     return ConvertCorefileCommand.Run(args[1..], Console.Out, Console.Error);
             }

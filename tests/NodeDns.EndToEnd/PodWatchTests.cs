@@ -54,6 +54,44 @@ public sealed class PodWatchTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Nodedns_top_shows_the_pod_and_the_names_it_asks_for()
+    {
+        await using var api = new ScriptedApiServer();
+        api.Pods.Add(ScriptedApiServer.Pod("tester", "qa", "u1", "127.0.0.1", "90"));
+        await using ScriptedUpstream upstream = ScriptedUpstream.Answering();
+        await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", upstream.EndPoint.ToString(),
+            "--kubeconfig", api.Kubeconfig(_dir), "--node-name", "node-a", "--top-sample", "1");
+        await Eventually.TrueAsync(async () => MetricsText.Value(await daemon.ScrapeAsync(), "nodedns_pod_watch_pods") == 1, TimeSpan.FromSeconds(20));
+        LookupClient client = daemon.Client();
+        for (int i = 0; i < 3; i++)
+        {
+            await client.QueryAsync("hot.example", QueryType.A);
+        }
+
+        ToolResult top = await NodeDnsProcess.RunToExitAsync(["top", "--once", $"--metrics=127.0.0.1:{daemon.MetricsPort}"]);
+
+        Assert.True(top.ExitCode == 0, top.Output + top.Error);
+        Assert.Matches(@"qa/tester\s+3\s+0\s+1", top.Output);
+        Assert.Matches(@"hot\.example\.\s+3\s+0", top.Output);
+        Assert.Contains("\"pod\": \"tester\"", await daemon.ScrapeAsync("/debug/top"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Nodedns_top_says_why_when_there_is_no_view()
+    {
+        await using ScriptedUpstream upstream = ScriptedUpstream.Answering();
+        await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", upstream.EndPoint.ToString(), "--pod-watch", "off");
+
+        ToolResult top = await NodeDnsProcess.RunToExitAsync(["top", "--once", "--metrics", $"127.0.0.1:{daemon.MetricsPort}"]);
+        Assert.Equal(1, top.ExitCode);
+        Assert.Contains("needs the pod watch", top.Error, StringComparison.Ordinal);
+
+        ToolResult nobody = await NodeDnsProcess.RunToExitAsync(["top", "--once", "--metrics", $"127.0.0.1:{Ports.Free()}"]);
+        Assert.Equal(1, nobody.ExitCode);
+        Assert.Contains("cannot read", nobody.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Serves_dns_with_the_api_server_unreachable()
     {
         await using var api = new ScriptedApiServer();

@@ -19,6 +19,7 @@ public enum AnswerSource : byte
 public interface IQueryObserver
 {
     /// <param name="zone">The zone the question belongs to; <see cref="ZoneId.Root"/> also when the query did not parse that far.</param>
+    /// <param name="name">The question name in wire form as the client sent it; empty when the query did not parse that far.</param>
     /// <param name="receivedAt">The <see cref="TimeProvider.GetTimestamp"/> at which processing began.</param>
-    void Answered(in ClientContext client, ZoneId zone, ushort type, int rcode, AnswerSource source, long receivedAt);
+    void Answered(in ClientContext client, ZoneId zone, ReadOnlySpan<byte> name, ushort type, int rcode, AnswerSource source, long receivedAt);
 }

@@ -77,14 +77,14 @@ public sealed class QueryPipeline
         {
             int rcode = verdict == QueryVerdict.Resolve ? Refuse() : ErrorResponse.RcodeFor(verdict);
             responseLength = ErrorResponse.Write(query, info, rcode, response);
-            _observer?.Answered(client, ZoneId.Root, info.Type, rcode, AnswerSource.Error, now);
+            _observer?.Answered(client, ZoneId.Root, QuestionName(query, info), info.Type, rcode, AnswerSource.Error, now);
             return QueryOutcome.Answered;
         }
 
         if (info.Type == DnsType.ANY && !client.OverTcp)
         {
             responseLength = MinimalAnyResponse.Write(query, info, response);
-            _observer?.Answered(client, ZoneId.Root, info.Type, DnsRcode.NoError, AnswerSource.Error, now);
+            _observer?.Answered(client, ZoneId.Root, QuestionName(query, info), info.Type, DnsRcode.NoError, AnswerSource.Error, now);
             return QueryOutcome.Answered;
         }
 
@@ -113,7 +113,7 @@ public sealed class QueryPipeline
             }
         }
 
-        _observer?.Answered(client, entry.Zone, info.Type, DnsHeader.Rcode(DnsHeader.Flags(response)), AnswerSource.Cache, now);
+        _observer?.Answered(client, entry.Zone, QuestionName(query, info), info.Type, DnsHeader.Rcode(DnsHeader.Flags(response)), AnswerSource.Cache, now);
         return QueryOutcome.Answered;
     }
 
@@ -126,7 +126,7 @@ public sealed class QueryPipeline
         {
             byte[] refused = new byte[ErrorResponse.MaxLength];
             int refusedLength = ErrorResponse.Write(query, info, DnsRcode.Refused, refused);
-            _observer?.Answered(client, ZoneId.Root, info.Type, DnsRcode.Refused, AnswerSource.Error, info.ReceivedAt);
+            _observer?.Answered(client, ZoneId.Root, QuestionName(query, info), info.Type, DnsRcode.Refused, AnswerSource.Error, info.ReceivedAt);
             return refused[..refusedLength];
         }
 
@@ -172,7 +172,7 @@ public sealed class QueryPipeline
         {
             ZoneRoute route = _router().Route(key.AsSpan(0, info.NameLength));
             AnswerSource source = template is null && stale is not null ? AnswerSource.Cache : AnswerSource.Forward;
-            _observer.Answered(client, route.Id, info.Type, DnsHeader.Rcode(DnsHeader.Flags(buffer)), source, info.ReceivedAt);
+            _observer.Answered(client, route.Id, QuestionName(query, info), info.Type, DnsHeader.Rcode(DnsHeader.Flags(buffer)), source, info.ReceivedAt);
         }
 
         return length == buffer.Length ? buffer : buffer[..length];
@@ -334,4 +334,8 @@ public sealed class QueryPipeline
         public readonly TaskCompletionSource<ResponseTemplate?> Completion = new();
         public int Waiters = 1;
     }
+
+    /// <summary>The question name of a query that parsed that far, else empty.</summary>
+    private static ReadOnlySpan<byte> QuestionName(ReadOnlySpan<byte> query, in QueryInfo info) =>
+        info.NameLength > 0 ? query.Slice(DnsLimits.HeaderLength, info.NameLength) : [];
 }

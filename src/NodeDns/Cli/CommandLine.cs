@@ -6,7 +6,7 @@ namespace NodeDns.Daemon.Cli;
 public sealed record CommandLine(string Verb, IReadOnlyDictionary<OptionSpec, List<string>> Options)
 {
     public static readonly IReadOnlyList<string> Verbs =
-        ["serve", "query", "check-config", "setup-network", "teardown-network", "init", "convert-corefile", "help", "version"];
+        ["serve", "query", "check-config", "setup-network", "teardown-network", "init", "convert-corefile", "top", "help", "version"];
 
     /// <summary>Parses <c>[VERB] [--option value | --option=value]...</c>; the verb defaults to <c>serve</c>.</summary>
     public static CommandLine Parse(IReadOnlyList<string> args)
@@ -44,6 +44,7 @@ public sealed record CommandLine(string Verb, IReadOnlyDictionary<OptionSpec, Li
         text.AppendLine("               [--metrics IP:PORT] [--cache-size N] [options]");
         text.AppendLine("       nodedns query NAME [TYPE] [--server IP[:PORT]] [--tcp] [--timeout D]   (exit 0 on NOERROR/NXDOMAIN)");
         text.AppendLine("       nodedns check-config FILE");
+        text.AppendLine("       nodedns top [--metrics IP:PORT] [--once] [--interval D]   (the heaviest pods and names; needs the pod watch)");
         text.AppendLine("       nodedns setup-network    --local-ip IP[,IP] [--interface NAME] [--health-port N] [--firewall iptables|nftables|none]");
         text.AppendLine("       nodedns teardown-network --local-ip IP[,IP] [--interface NAME] [--firewall iptables|nftables|none]");
         text.AppendLine("       nodedns init --resolv-conf PATH --nameserver IP[,IP] [--keep-nameservers N] [--dry-run]");

@@ -79,4 +79,10 @@ public sealed record DaemonSettings
 
     /// <summary>The node whose pods are watched; null for env NODE_NAME, else the host name.</summary>
     public string? NodeName { get; init; }
+
+    /// <summary>The cluster's DNS domain, under which kubelet puts pods' search domains.</summary>
+    public string ClusterDomain { get; init; } = "cluster.local";
+
+    /// <summary>The top view (/debug/top) counts one query in this many; 1 counts every query.</summary>
+    public int TopSample { get; init; } = 16;
 }

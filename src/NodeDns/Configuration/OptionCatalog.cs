@@ -252,13 +252,30 @@ public static class OptionCatalog
         },
     };
 
+    public static readonly OptionSpec ClusterDomain = new()
+    {
+        Name = "cluster-domain", JsonKey = "clusterDomain", Reload = NeedsRestart,
+        Help = "the cluster's DNS domain, under which kubelet puts pods' search domains",
+        Show = s => s.ClusterDomain,
+        Apply = (s, v) => s with
+        {
+            ClusterDomain = Protocol.DnsName.TryParseText(v.Last, out byte[] wire) && wire.Length > 1
+                ? Protocol.DnsName.ToText(wire).TrimEnd('.')
+                : throw Bad(v.Source, v.Last, "expected a domain name such as cluster.local"),
+        },
+    };
+
+    public static readonly OptionSpec TopSample = Number("top-sample", "topSample",
+        "the top view (/debug/top, nodedns top) counts one query in N; 1 counts every query", 1, 1024, s => s.TopSample,
+        (s, n) => s with { TopSample = n }, NeedsRestart);
+
     public static readonly IReadOnlyList<OptionSpec> All =
         [
             Config, Listen, Upstream, Metrics, CacheSize, NegativeCacheSize, CacheMemory, Policy, MinTtl, MaxTtl, NegativeMaxTtl, ZoneTtl,
             ServeStale, ServeStalePreferPositive, FailureMaxTtl, PrefetchHits, PrefetchWindow, PrefetchPercent, MaxFails, HealthCheck,
             MaxInFlight, MaxWaiters, Lameduck, ReadyUpstream, LocalIp, DnsPort, SetupInterface, SetupIptables, Firewall, Interface, HealthPort,
             FailOpen, SkipTeardown, SyncInterval, HttpListen, PidFile, Snapshot, HandoffSocket, LockFile, Allow, ClientMissRate, ClientMissBurst,
-            TcpPerClient, TcpIdleTimeout, UdpSockets, LogFormat, LogLevel, PodWatch, Kubeconfig, NodeName,
+            TcpPerClient, TcpIdleTimeout, UdpSockets, LogFormat, LogLevel, PodWatch, Kubeconfig, NodeName, ClusterDomain, TopSample,
         ];
 
     /// <summary>The node network being configured; its defaults while no node option has been given.</summary>

@@ -34,6 +34,8 @@ public sealed record ReloadPlan(DaemonSettings Effective, IReadOnlyList<OptionSp
         PodWatch = running.PodWatch,
         Kubeconfig = running.Kubeconfig,
         NodeName = running.NodeName,
+        ClusterDomain = running.ClusterDomain,
+        TopSample = running.TopSample,
         ConfigFile = running.ConfigFile,
         WatchedFiles = running.WatchedFiles,
     };

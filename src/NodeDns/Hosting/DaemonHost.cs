@@ -14,6 +14,9 @@ namespace NodeDns.Daemon.Hosting;
 /// <summary>Wires the serving core into a generic host: logging, lifetime (SIGTERM/SIGINT), background services.</summary>
 public static class DaemonHost
 {
+    /// <summary>The top view covers the last minute (between 30 and 60 s).</summary>
+    private static readonly TimeSpan TopWindow = TimeSpan.FromMinutes(1);
+
     /// <param name="load">Reads and validates the configuration again (for reloads).</param>
     /// <param name="takeover">What was received from the instance this one replaces, if any.</param>
     /// <param name="instanceLock">The --lock-file, when acquired before start.</param>
@@ -49,8 +52,14 @@ public static class DaemonHost
         services.AddSingleton(sp => new NetworkTransport(sp.GetRequiredService<ForwarderCounters>()));
         services.AddSingleton(sp => new Forwarder(settings.Forwarder, sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<NetworkTransport>(), sp.GetRequiredService<ForwarderCounters>()));
+        if (podWatch is not null)
+        {
+            services.AddSingleton(sp => new PodInsight(sp.GetRequiredService<DnsMetrics>(), sp.GetRequiredService<NodePods>(),
+                new TopTalkers(sp.GetRequiredService<TimeProvider>(), TopWindow, settings.TopSample), podWatch.ClusterDomain));
+        }
+
         services.AddSingleton(sp => new PrometheusQueryObserver(sp.GetRequiredService<DnsMetrics>(), settings.Listen, sp.GetRequiredService<TimeProvider>(),
-            podWatch is null ? null : new NamespaceInsight(sp.GetRequiredService<DnsMetrics>(), sp.GetRequiredService<NodePods>())));
+            sp.GetService<PodInsight>()));
         services.AddSingleton(sp =>
         {
             ServingState state = sp.GetRequiredService<ServingState>();

@@ -4,7 +4,8 @@ using NodeDns.Daemon.Configuration;
 namespace NodeDns.Daemon.Kubernetes;
 
 /// <summary>Whether to watch pods, against which API server and for which node, decided from settings and environment.</summary>
-public sealed record PodWatchPlan(KubernetesClientConfiguration Connection, string NodeName)
+/// <param name="ClusterDomain">The cluster domain in wire form (the pods' search domains lie under it).</param>
+public sealed record PodWatchPlan(KubernetesClientConfiguration Connection, string NodeName, byte[] ClusterDomain)
 {
     /// <returns>The plan, or null when the pod watch is off; <paramref name="problem"/> says why an asked-for watch cannot run.</returns>
     public static PodWatchPlan? Resolve(DaemonSettings settings, IReadOnlyDictionary<string, string?> environment, out string? problem)
@@ -23,7 +24,7 @@ public sealed record PodWatchPlan(KubernetesClientConfiguration Connection, stri
             KubernetesClientConfiguration connection = settings.Kubeconfig is { } path
                 ? KubernetesClientConfiguration.BuildConfigFromConfigFile(path)
                 : KubernetesClientConfiguration.InClusterConfig();
-            return new PodWatchPlan(connection, nodeName);
+            return new PodWatchPlan(connection, nodeName, Protocol.DnsName.TryParseText(settings.ClusterDomain, out byte[] domain) ? domain : [0]);
         }
         catch (Exception e) when (e is k8s.Exceptions.KubeConfigException or IOException or UnauthorizedAccessException or FormatException)
         {

@@ -54,9 +54,9 @@ public sealed class HttpEndpoint : IDisposable
         }
     }
 
-    public void Start(Func<string, CancellationToken, Task<HttpReply>> handle) => _ = AcceptLoopAsync(handle);
+    public void Start(Func<string, IPAddress, CancellationToken, Task<HttpReply>> handle) => _ = AcceptLoopAsync(handle);
 
-    private async Task AcceptLoopAsync(Func<string, CancellationToken, Task<HttpReply>> handle)
+    private async Task AcceptLoopAsync(Func<string, IPAddress, CancellationToken, Task<HttpReply>> handle)
     {
         while (!_stopping.IsCancellationRequested)
         {
@@ -85,7 +85,7 @@ public sealed class HttpEndpoint : IDisposable
         }
     }
 
-    private async Task ServeAsync(Socket client, Func<string, CancellationToken, Task<HttpReply>> handle)
+    private async Task ServeAsync(Socket client, Func<string, IPAddress, CancellationToken, Task<HttpReply>> handle)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         timeout.CancelAfter(RequestTimeout);
@@ -94,7 +94,8 @@ public sealed class HttpEndpoint : IDisposable
             string? requestLine = await ReadRequestLineAsync(client, timeout.Token).ConfigureAwait(false);
             HttpReply reply = requestLine?.Split(' ') switch
             {
-                [var method, var target, ..] when method is "GET" or "HEAD" => await handle(target.Split('?')[0], timeout.Token).ConfigureAwait(false),
+                [var method, var target, ..] when method is "GET" or "HEAD" =>
+                    await handle(target.Split('?')[0], ((IPEndPoint)client.RemoteEndPoint!).Address, timeout.Token).ConfigureAwait(false),
                 [_, _, ..] => HttpReply.Text(405, "method not allowed\n"),
                 _ => HttpReply.Text(400, "bad request\n"),
             };
@@ -148,6 +149,7 @@ public sealed class HttpEndpoint : IDisposable
     {
         200 => "OK",
         400 => "Bad Request",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         503 => "Service Unavailable",

@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NodeDns.Daemon.Hosting;
@@ -10,7 +11,7 @@ namespace NodeDns.Daemon.Operations;
 /// --ready-upstream is set, an upstream of the root zone healthy) on the metrics address.
 /// </summary>
 public sealed partial class OperationsService(BoundListeners listeners, DnsService dns, ServingState state, DnsMetrics metrics,
-    ILogger<OperationsService> logger) : IHostedService
+    ILogger<OperationsService> logger, PodInsight? insight = null) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -37,11 +38,12 @@ public sealed partial class OperationsService(BoundListeners listeners, DnsServi
         dns.IsServing && !state.Draining
         && (!state.Settings.ReadyRequiresUpstream || !state.Router.Route([0]).Pool.AllDown);
 
-    private async Task<HttpReply> HandleAsync(string path, CancellationToken cancellation) => path switch
+    public async Task<HttpReply> HandleAsync(string path, IPAddress peer, CancellationToken cancellation) => path switch
     {
         "/metrics" => new HttpReply(200, "text/plain; version=0.0.4; charset=utf-8", await metrics.ScrapeAsync(cancellation).ConfigureAwait(false)),
         "/health" => HttpReply.Text(200, "OK\n"),
         "/ready" => IsReady ? HttpReply.Text(200, "ready\n") : HttpReply.Text(503, "not ready\n"),
+        TopView.Path => TopView.Reply(insight, peer),
         _ => HttpReply.Text(404, "not found\n"),
     };
 

@@ -30,18 +30,18 @@ public sealed class PrometheusQueryObserver : IQueryObserver
     private volatile ZoneSeries?[][] _byZone = [];
     private readonly Lock _growth = new();
 
-    private readonly NamespaceInsight? _namespaces;
+    private readonly PodInsight? _insight;
 
-    /// <param name="namespaces">Per-namespace counts, when the pods of the node are watched.</param>
-    public PrometheusQueryObserver(DnsMetrics metrics, IReadOnlyList<IPEndPoint> listeners, TimeProvider time, NamespaceInsight? namespaces = null)
+    /// <param name="insight">Per-namespace counts and the top view, when the pods of the node are watched.</param>
+    public PrometheusQueryObserver(DnsMetrics metrics, IReadOnlyList<IPEndPoint> listeners, TimeProvider time, PodInsight? insight = null)
     {
         _metrics = metrics;
-        _namespaces = namespaces;
+        _insight = insight;
         _servers = [.. listeners.Select(l => "dns://" + l)];
         _time = time;
     }
 
-    public void Answered(in ClientContext client, ZoneId zone, ushort type, int rcode, AnswerSource source, long receivedAt)
+    public void Answered(in ClientContext client, ZoneId zone, ReadOnlySpan<byte> name, ushort type, int rcode, AnswerSource source, long receivedAt)
     {
         ZoneSeries series = Series(zone, client.Listener);
         int typeIndex = TypeIndex(type);
@@ -50,7 +50,7 @@ public sealed class PrometheusQueryObserver : IQueryObserver
         int responseIndex = (Math.Min(rcode, ZoneSeries.Rcodes - 1) * Sources.Length) + (int)source;
         (series.Responses[responseIndex] ??= series.BindResponse(responseIndex)).Inc();
         (series.Durations[typeIndex] ??= series.BindDuration(typeIndex)).Observe(_time.GetElapsedTime(receivedAt).TotalSeconds);
-        _namespaces?.Answered(client.Address, rcode, source);
+        _insight?.Answered(client.Address, name, rcode, source, receivedAt);
     }
 
     private ZoneSeries Series(ZoneId zone, int listener)

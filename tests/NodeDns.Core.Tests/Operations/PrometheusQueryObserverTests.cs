@@ -40,10 +40,10 @@ public class PrometheusQueryObserverTests
 
         long received = time.GetTimestamp();
         time.Advance(TimeSpan.FromMilliseconds(3));
-        observer.Answered(udp4, cluster.Id, DnsType.A, DnsRcode.NoError, AnswerSource.Cache, received);
-        observer.Answered(udp4, cluster.Id, DnsType.A, DnsRcode.NxDomain, AnswerSource.Forward, received);
-        observer.Answered(tcp6, cluster.Id, DnsType.AAAA, DnsRcode.NoError, AnswerSource.Forward, received);
-        observer.Answered(udp4, ZoneId.Root, 999, DnsRcode.FormErr, AnswerSource.Error, received);
+        observer.Answered(udp4, cluster.Id, Wire.Name("a.example"), DnsType.A, DnsRcode.NoError, AnswerSource.Cache, received);
+        observer.Answered(udp4, cluster.Id, Wire.Name("a.example"), DnsType.A, DnsRcode.NxDomain, AnswerSource.Forward, received);
+        observer.Answered(tcp6, cluster.Id, Wire.Name("a.example"), DnsType.AAAA, DnsRcode.NoError, AnswerSource.Forward, received);
+        observer.Answered(udp4, ZoneId.Root, Wire.Name("a.example"), 999, DnsRcode.FormErr, AnswerSource.Error, received);
 
         string text = Encoding.UTF8.GetString(await metrics.ScrapeAsync(CancellationToken.None));
         const string Server = "server=\"dns://127.0.0.1:53\"";
@@ -69,13 +69,13 @@ public class PrometheusQueryObserverTests
             new NodeDns.Daemon.Kubernetes.PodInfo("u1", "shop", "web-1", [IPAddress.Parse("10.244.1.5")], "ClusterFirst", null, HostNetwork: false),
             new NodeDns.Daemon.Kubernetes.PodInfo("u2", "kube-system", "agent", [IPAddress.Parse("192.168.0.9")], "ClusterFirst", null, HostNetwork: true),
         ]);
-        var observer = new PrometheusQueryObserver(metrics, [new IPEndPoint(IPAddress.Loopback, 53)], time, new NamespaceInsight(metrics, pods));
+        var observer = new PrometheusQueryObserver(metrics, [new IPEndPoint(IPAddress.Loopback, 53)], time, new PodInsight(metrics, pods, new TopTalkers(time, TimeSpan.FromMinutes(1), sampleEvery: 1), Wire.Name("cluster.local")));
         ClientContext From(string ip) => new(0, OverTcp: false, Ipv6: false) { Address = ClientAddress.From(IPAddress.Parse(ip)) };
 
-        observer.Answered(From("10.244.1.5"), ZoneId.Root, DnsType.A, DnsRcode.NoError, AnswerSource.Cache, time.GetTimestamp());
-        observer.Answered(From("10.244.1.5"), ZoneId.Root, DnsType.A, DnsRcode.NxDomain, AnswerSource.Forward, time.GetTimestamp());
-        observer.Answered(From("192.168.0.9"), ZoneId.Root, DnsType.A, DnsRcode.NoError, AnswerSource.Forward, time.GetTimestamp()); // host network
-        observer.Answered(From("10.9.9.9"), ZoneId.Root, DnsType.A, DnsRcode.NoError, AnswerSource.Forward, time.GetTimestamp()); // unknown
+        observer.Answered(From("10.244.1.5"), ZoneId.Root, Wire.Name("a.example"), DnsType.A, DnsRcode.NoError, AnswerSource.Cache, time.GetTimestamp());
+        observer.Answered(From("10.244.1.5"), ZoneId.Root, Wire.Name("a.example"), DnsType.A, DnsRcode.NxDomain, AnswerSource.Forward, time.GetTimestamp());
+        observer.Answered(From("192.168.0.9"), ZoneId.Root, Wire.Name("a.example"), DnsType.A, DnsRcode.NoError, AnswerSource.Forward, time.GetTimestamp()); // host network
+        observer.Answered(From("10.9.9.9"), ZoneId.Root, Wire.Name("a.example"), DnsType.A, DnsRcode.NoError, AnswerSource.Forward, time.GetTimestamp()); // unknown
 
         string text = Encoding.UTF8.GetString(await metrics.ScrapeAsync(CancellationToken.None));
         Assert.Equal(2, Sample(text, "nodedns_namespace_queries_total", "namespace=\"shop\""));
@@ -84,7 +84,7 @@ public class PrometheusQueryObserverTests
         Assert.Equal(2, Sample(text, "nodedns_namespace_queries_total")); // nobody else
 
         time.Advance(NodeDns.Daemon.Kubernetes.NodePods.StaleAfter); // the watch broke long ago: pods are no longer trusted
-        observer.Answered(From("10.244.1.5"), ZoneId.Root, DnsType.A, DnsRcode.NoError, AnswerSource.Cache, time.GetTimestamp());
+        observer.Answered(From("10.244.1.5"), ZoneId.Root, Wire.Name("a.example"), DnsType.A, DnsRcode.NoError, AnswerSource.Cache, time.GetTimestamp());
         Assert.Equal(2, Sample(Encoding.UTF8.GetString(await metrics.ScrapeAsync(CancellationToken.None)), "nodedns_namespace_queries_total"));
     }
 }

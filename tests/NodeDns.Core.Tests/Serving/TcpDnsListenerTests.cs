@@ -128,8 +128,6 @@ public sealed class TcpDnsListenerTests : IDisposable
     {
         TcpDnsListener listener = Start(new TcpListenerOptions { IdleTimeout = TimeSpan.FromMilliseconds(200) });
         using Socket socket = await ConnectAsync(listener);
-        await SendAsync(socket, Wire.Query("once.example"));
-        Assert.NotNull(await ReceiveAsync(socket));
 
         Assert.Null(await ReceiveAsync(socket)); // closed by the server, well before ReceiveAsync's own 5 s bound
     }

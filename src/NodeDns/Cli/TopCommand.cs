@@ -1,0 +1,94 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using NodeDns.Daemon.Configuration;
+
+namespace NodeDns.Daemon.Cli;
+
+/// <summary>
+/// <c>nodedns top [--metrics IP:PORT] [--once] [--interval D]</c>: the heaviest clients (pods) and names of the daemon on
+/// this node, from its <c>/debug/top</c>, refreshed like top until Ctrl-C; <c>--once</c> prints one plain-text view for
+/// scripts. Exit 0, 1 when the view cannot be had (unreachable, 403 off the node, pod watch off), 2 for bad arguments.
+/// </summary>
+public static class TopCommand
+{
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    {
+        VerbArguments parsed = VerbArguments.Parse("top", args, ["--metrics", "--interval"], ["--once"]);
+        IPEndPoint metrics = parsed.Get("--metrics") is { } given ? ValueParsers.ParseEndPoint(given, null, "--metrics") : DaemonSettings.Defaults.Metrics!;
+        TimeSpan interval = parsed.Get("--interval") is { } text
+            ? ValueParsers.Duration(new RawValue([text], "--interval"), TimeSpan.FromMilliseconds(200), TimeSpan.FromMinutes(10))
+            : TimeSpan.FromSeconds(2);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        var uri = new Uri($"http://{metrics}/debug/top");
+        try
+        {
+            while (true)
+            {
+                using HttpResponseMessage response = await http.GetAsync(uri, stop.Token).ConfigureAwait(false);
+                string body = await response.Content.ReadAsStringAsync(stop.Token).ConfigureAwait(false);
+                if (response.StatusCode != HttpStatusCode.OK)
+                {
+                    await error.WriteLineAsync($"nodedns: top: {uri} answered {(int)response.StatusCode}: {body.Trim()}").ConfigureAwait(false);
+                    return 1;
+                }
+
+                string view = Render(body);
+                if (parsed.IsOn("--once"))
+                {
+                    await output.WriteAsync(view).ConfigureAwait(false);
+                    return 0;
+                }
+
+                await output.WriteAsync("\u001b[H\u001b[2J" + view).ConfigureAwait(false);
+                await Task.Delay(interval, stop.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return 0;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
+        {
+            await error.WriteLineAsync($"nodedns: top: cannot read {uri}: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+    }
+
+    /// <summary>The plain-text view of a <c>/debug/top</c> document.</summary>
+    public static string Render(string json)
+    {
+        using JsonDocument document = JsonDocument.Parse(json);
+        JsonElement root = document.RootElement;
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"nodedns top: the last {root.GetProperty("windowSeconds").GetDouble():0} s, "
+            + $"1 query in {root.GetProperty("sampleEvery").GetInt32()} sampled (counts are estimates)");
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"{"CLIENT",-44} {"QUERIES",9} {"NXDOMAIN",9} {"MISSES",9} {"NX/OK",7}");
+        foreach (JsonElement client in root.GetProperty("clients").EnumerateArray())
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"{Cut(client.GetProperty("client").GetString()!, 44),-44} "
+                + $"{client.GetProperty("queries").GetInt64(),9} {client.GetProperty("nxdomain").GetInt64(),9} {client.GetProperty("misses").GetInt64(),9} "
+                + $"{client.GetProperty("expansionNxPerSuccess").GetDouble(),7:0.00}");
+        }
+
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"{"NAME",-64} {"QUERIES",9} {"NXDOMAIN",9}");
+        foreach (JsonElement name in root.GetProperty("names").EnumerateArray())
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"{Cut(name.GetProperty("name").GetString()!, 64),-64} "
+                + $"{name.GetProperty("queries").GetInt64(),9} {name.GetProperty("nxdomain").GetInt64(),9}");
+        }
+
+        return text.ToString();
+    }
+
+    private static string Cut(string text, int width) => text.Length <= width ? text : text[..(width - 1)] + "…";
+}
