@@ -11,7 +11,13 @@ public static class CacheKey
     /// <summary>Bytes after the name: type, class and flags.</summary>
     public const int SuffixLength = 5;
 
-    public const int MaxLength = DnsLimits.MaxNameLength + SuffixLength;
+    /// <summary>Bytes an autopath key adds: a marker and the search list's number.</summary>
+    public const int AutopathLength = 5;
+
+    /// <summary>Key buffer size: the longest name, the suffix, and room for an autopath key.</summary>
+    public const int MaxLength = DnsLimits.MaxNameLength + SuffixLength + AutopathLength;
+
+    private const byte AutopathMarker = 0xFF;
     public const byte FlagDnssecOk = 1;
     public const byte FlagCheckingDisabled = 2;
 
@@ -22,6 +28,17 @@ public static class CacheKey
         BinaryPrimitives.WriteUInt16BigEndian(key[(nameLength + 2)..], @class);
         key[nameLength + 4] = (byte)((dnssecOk ? FlagDnssecOk : 0) | (checkingDisabled ? FlagCheckingDisabled : 0));
         return nameLength + SuffixLength;
+    }
+
+    /// <summary>
+    /// Turns the plain key of length <paramref name="length"/> into the key of the answer autopath found for search list
+    /// <paramref name="searchList"/>; returns its length. Plain keys end in the flags byte, so the two never collide.
+    /// </summary>
+    public static int WriteAutopath(Span<byte> key, int length, int searchList)
+    {
+        key[length] = AutopathMarker;
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(key[(length + 1)..], searchList);
+        return length + AutopathLength;
     }
 
     /// <summary>Whether <paramref name="key"/> is long enough to hold a name (at least the root) and the suffix.</summary>

@@ -23,7 +23,7 @@ public enum QueryOutcome : byte
 /// question however many clients ask, cache the answer or the failure, and answer each client with its own ID and
 /// letter case — with stale data after <see cref="PipelineOptions.StaleAnswerAfter"/> when the upstream is slow.
 /// </summary>
-public sealed class QueryPipeline
+public sealed partial class QueryPipeline
 {
     private readonly DnsCache _cache;
     private readonly Func<ZoneRouter> _router;
@@ -34,9 +34,11 @@ public sealed class QueryPipeline
     private readonly IQueryObserver? _observer;
     private readonly ClientPolicy? _clients;
 
+    /// <param name="searchPaths">The search lists of the node's pods, for autopath; null turns it off.</param>
     public QueryPipeline(DnsCache cache, Func<ZoneRouter> router, Forwarder forwarder, TimeProvider time, PipelineOptions options,
-        IQueryObserver? observer = null, ClientPolicy? clients = null)
+        IQueryObserver? observer = null, ClientPolicy? clients = null, ISearchPaths? searchPaths = null)
     {
+        _searchPaths = searchPaths;
         _observer = observer;
         _clients = clients;
         _cache = cache;
@@ -88,6 +90,24 @@ public sealed class QueryPipeline
             return QueryOutcome.Answered;
         }
 
+        if (_searchPaths is not null && AutopathFor(client, info, key) is { } searchList)
+        {
+            int autopathLength = CacheKey.WriteAutopath(key, info.KeyLength, searchList.Id);
+            if (_cache.TryGetFresh(key[..autopathLength], now, out CacheEntry found))
+            {
+                bool chained = found.Kind == EntryKind.Positive;
+                Interlocked.Increment(ref chained ? ref Counters.CacheHits : ref Counters.NegativeHits);
+                Interlocked.Add(ref Counters.AutopathAnswers, chained ? 1 : 0);
+                responseLength = found.Template.Write(query, info, (uint)((now - found.StoredAt) / _time.TimestampFrequency), Limit(info, client.OverTcp), response);
+                _observer?.Answered(client, found.Zone, QuestionName(query, info), info.Type, found.Template.Rcode, AnswerSource.Cache, now);
+                return QueryOutcome.Answered;
+            }
+
+            // Not known for this search list yet: walk it (the names it tries are mostly in the cache already).
+            Interlocked.Increment(ref Counters.CacheMisses);
+            return QueryOutcome.Miss;
+        }
+
         if (!_cache.TryGetFresh(key[..info.KeyLength], now, out CacheEntry entry))
         {
             Interlocked.Increment(ref Counters.CacheMisses);
@@ -130,6 +150,14 @@ public sealed class QueryPipeline
             return refused[..refusedLength];
         }
 
+        return _searchPaths is not null && AutopathFor(client, info, key) is { } searchList
+            ? await ResolveWithAutopathAsync(query, info, key, client, searchList, cancellation).ConfigureAwait(false)
+            : await ResolvePlainAsync(query, info, key, client, cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>Forwards (or joins the forward of) the question as it was asked; stale data or SERVFAIL when that fails.</summary>
+    private async Task<byte[]> ResolvePlainAsync(byte[] query, QueryInfo info, byte[] key, ClientContext client, CancellationToken cancellation)
+    {
         CacheEntry? stale = StaleFor(key, _time.GetTimestamp());
         Task<ResponseTemplate?>? forwarding = Join(query, info, key, client.Reactor, cancellation);
         ResponseTemplate? template = null;

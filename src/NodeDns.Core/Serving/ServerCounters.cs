@@ -25,6 +25,12 @@ public sealed class ServerCounters
     public long TcpConnectionsRejected;
     public long SendErrors;
 
+    /// <summary>Answers autopath found under another name of the client's search list.</summary>
+    public long AutopathAnswers;
+
+    /// <summary>Queries the clients did not have to send because autopath answered for them.</summary>
+    public long AutopathExpansionsSaved;
+
     /// <summary>UDP misses whose answer was ready on a thread other than the listener thread that took them.</summary>
     public long MissesCompletedOffListener;
 

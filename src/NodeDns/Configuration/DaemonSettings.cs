@@ -83,6 +83,12 @@ public sealed record DaemonSettings
     /// <summary>The cluster's DNS domain, under which kubelet puts pods' search domains.</summary>
     public string ClusterDomain { get; init; } = "cluster.local";
 
+    /// <summary>Node-local autopath: true or false as given, null for "with the pod watch".</summary>
+    public bool? Autopath { get; init; }
+
+    /// <summary>The node's resolv.conf, whose search domains kubelet appends to pods' search lists.</summary>
+    public string HostResolvConf { get; init; } = "/etc/resolv.conf";
+
     /// <summary>The top view (/debug/top) counts one query in this many; 1 counts every query.</summary>
     public int TopSample { get; init; } = 16;
 }

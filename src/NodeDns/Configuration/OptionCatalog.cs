@@ -265,6 +265,26 @@ public static class OptionCatalog
         },
     };
 
+    public static readonly OptionSpec Autopath = new()
+    {
+        Name = "autopath", JsonKey = "autopath", Reload = NeedsRestart,
+        Help = "answer a pod's whole search list at once (node-local autopath): on, off or auto",
+        DefaultDescription = "auto: on when the pod watch is on",
+        Show = s => s.Autopath switch { null => "auto", true => "on", false => "off" },
+        Apply = (s, v) => s with
+        {
+            Autopath = Choice(v, new Dictionary<string, bool?> { ["auto"] = null, ["on"] = true, ["off"] = false, ["true"] = true, ["false"] = false }),
+        },
+    };
+
+    public static readonly OptionSpec HostResolvConf = new()
+    {
+        Name = "host-resolv-conf", JsonKey = "hostResolvConf", Reload = NeedsRestart,
+        Help = "the node's resolv.conf, whose search domains kubelet appends to pods' search lists",
+        Show = s => s.HostResolvConf,
+        Apply = (s, v) => s with { HostResolvConf = v.Last.Length > 0 ? v.Last : throw Bad(v.Source, v.Last, "expected a path") },
+    };
+
     public static readonly OptionSpec TopSample = Number("top-sample", "topSample",
         "the top view (/debug/top, nodedns top) counts one query in N; 1 counts every query", 1, 1024, s => s.TopSample,
         (s, n) => s with { TopSample = n }, NeedsRestart);
@@ -275,7 +295,7 @@ public static class OptionCatalog
             ServeStale, ServeStalePreferPositive, FailureMaxTtl, PrefetchHits, PrefetchWindow, PrefetchPercent, MaxFails, HealthCheck,
             MaxInFlight, MaxWaiters, Lameduck, ReadyUpstream, LocalIp, DnsPort, SetupInterface, SetupIptables, Firewall, Interface, HealthPort,
             FailOpen, SkipTeardown, SyncInterval, HttpListen, PidFile, Snapshot, HandoffSocket, LockFile, Allow, ClientMissRate, ClientMissBurst,
-            TcpPerClient, TcpIdleTimeout, UdpSockets, LogFormat, LogLevel, PodWatch, Kubeconfig, NodeName, ClusterDomain, TopSample,
+            TcpPerClient, TcpIdleTimeout, UdpSockets, LogFormat, LogLevel, PodWatch, Kubeconfig, NodeName, ClusterDomain, HostResolvConf, Autopath, TopSample,
         ];
 
     /// <summary>The node network being configured; its defaults while no node option has been given.</summary>

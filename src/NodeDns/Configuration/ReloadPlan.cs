@@ -36,6 +36,8 @@ public sealed record ReloadPlan(DaemonSettings Effective, IReadOnlyList<OptionSp
         NodeName = running.NodeName,
         ClusterDomain = running.ClusterDomain,
         TopSample = running.TopSample,
+        Autopath = running.Autopath,
+        HostResolvConf = running.HostResolvConf,
         ConfigFile = running.ConfigFile,
         WatchedFiles = running.WatchedFiles,
     };

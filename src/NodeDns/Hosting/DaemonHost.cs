@@ -63,9 +63,13 @@ public static class DaemonHost
         services.AddSingleton(sp =>
         {
             ServingState state = sp.GetRequiredService<ServingState>();
+            ISearchPaths? searchPaths = podWatch is not null && (settings.Autopath ?? true)
+                ? new PodSearchPaths(sp.GetRequiredService<NodePods>(), Protocol.DnsName.ToText(podWatch.ClusterDomain).TrimEnd('.'),
+                    PodSearchPaths.HostSearch(settings.HostResolvConf))
+                : null;
             var pipeline = new QueryPipeline(sp.GetRequiredService<DnsCache>(), () => state.Router, sp.GetRequiredService<Forwarder>(),
                 sp.GetRequiredService<TimeProvider>(), settings.Pipeline, sp.GetRequiredService<PrometheusQueryObserver>(),
-                sp.GetRequiredService<ClientPolicy>());
+                sp.GetRequiredService<ClientPolicy>(), searchPaths);
             sp.GetRequiredService<DnsMetrics>().PublishBeforeScrape(pipeline, sp.GetRequiredService<DnsCache>(),
                 sp.GetRequiredService<ForwarderCounters>(), sp.GetRequiredService<ClientPolicy>(), () => state.Router, "dns://" + settings.Listen[0]);
             return pipeline;

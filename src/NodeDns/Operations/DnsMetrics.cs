@@ -90,6 +90,10 @@ public sealed class DnsMetrics
         NamespaceNxDomain = factory.CreateCounter("nodedns_namespace_nxdomain_total", "NXDOMAIN answers to the pods of this node, by namespace.", "namespace");
         NamespaceMisses = factory.CreateCounter("nodedns_namespace_cache_misses_total", "Queries of the pods of this node answered from upstream, by namespace.",
             "namespace");
+        AutopathAnswers = factory.CreateCounter("nodedns_autopath_answers_total",
+            "Answers to a pod found under another name of its search list (node-local autopath), from the walk or the cache.");
+        AutopathSaved = factory.CreateCounter("nodedns_autopath_expansions_saved_total",
+            "Queries the pods did not have to send because the autopath walk answered for them (counted when the walk runs).");
         UpstreamsMarkedDown = factory.CreateCounter("nodedns_upstreams_marked_down_total", "Times an upstream was marked down after --max-fails failed tries.");
         GcPause = factory.CreateCounter("nodedns_gc_pause_seconds_total", "Time every thread was paused for garbage collection (answers wait meanwhile).");
     }
@@ -131,6 +135,8 @@ public sealed class DnsMetrics
     public Counter UpstreamRejected { get; }
     public Counter UpstreamsMarkedDown { get; }
     public Counter MissesOffListener { get; }
+    public Counter AutopathAnswers { get; }
+    public Counter AutopathSaved { get; }
     public Counter NamespaceQueries { get; }
     public Counter NamespaceNxDomain { get; }
     public Counter NamespaceMisses { get; }
@@ -175,6 +181,8 @@ public sealed class DnsMetrics
             TcpRejected.IncTo(Interlocked.Read(ref s.TcpConnectionsRejected));
             SendErrors.IncTo(Interlocked.Read(ref s.SendErrors));
             MissesOffListener.IncTo(Interlocked.Read(ref s.MissesCompletedOffListener));
+            AutopathAnswers.IncTo(Interlocked.Read(ref s.AutopathAnswers));
+            AutopathSaved.IncTo(Interlocked.Read(ref s.AutopathExpansionsSaved));
             InternalErrors.IncTo(Interlocked.Read(ref s.InternalErrors));
             RefusedClients.IncTo(Interlocked.Read(ref clients.Refused));
             RateLimited.IncTo(Interlocked.Read(ref clients.RateLimited));

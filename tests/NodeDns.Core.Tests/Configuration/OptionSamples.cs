@@ -21,7 +21,8 @@ internal static class OptionSamples
         ["handoff-socket"] = "/run/nodedns.sock", ["lock-file"] = "/run/nodedns.lock", ["allow"] = "10.0.0.0/8",
         ["client-miss-rate"] = "50", ["client-miss-burst"] = "70", ["tcp-per-client"] = "8", ["tcp-idle-timeout"] = "3s",
         ["udp-sockets"] = "3", ["log-format"] = "json", ["log-level"] = "debug", ["pod-watch"] = "off", ["kubeconfig"] = "/etc/nodedns/kubeconfig",
-        ["node-name"] = "node-a.example", ["cluster-domain"] = "corp.internal", ["top-sample"] = "1",
+        ["node-name"] = "node-a.example", ["cluster-domain"] = "corp.internal", ["top-sample"] = "1", ["autopath"] = "off",
+        ["host-resolv-conf"] = "/run/host/resolv.conf",
     };
 
     public static readonly string[] RootUpstream = ["--upstream", "127.0.0.1:53"];

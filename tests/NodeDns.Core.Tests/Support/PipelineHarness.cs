@@ -51,14 +51,16 @@ internal sealed class ScriptedTransport : IUpstreamTransport
 /// <summary>The query pipeline wired to a scripted upstream and a fake clock.</summary>
 internal sealed class PipelineHarness
 {
-    public PipelineHarness(PipelineOptions? options = null, CacheOptions? cache = null, int upstreams = 1, int maxFails = 2, ClientPolicyOptions? clients = null)
+    public PipelineHarness(PipelineOptions? options = null, CacheOptions? cache = null, int upstreams = 1, int maxFails = 2, ClientPolicyOptions? clients = null,
+        ISearchPaths? searchPaths = null)
     {
         Cache = new DnsCache(cache ?? new CacheOptions(), Time);
         Forwarder = new Forwarder(new ForwarderOptions(), Time, Transport, new ForwarderCounters());
         Pool = new UpstreamPool([.. Enumerable.Range(1, upstreams).Select(i => new UpstreamServer(new IPEndPoint(IPAddress.Parse($"127.0.0.{i}"), 53), UpstreamTransport.Udp))],
             UpstreamPolicy.Sequential, maxFails);
         var router = new ZoneRouter([new ZoneRoute([0], Pool, TtlPolicy.Default)]);
-        Pipeline = new QueryPipeline(Cache, () => router, Forwarder, Time, options ?? new PipelineOptions(), clients: clients is null ? null : new ClientPolicy(clients, Time));
+        Pipeline = new QueryPipeline(Cache, () => router, Forwarder, Time, options ?? new PipelineOptions(), clients: clients is null ? null : new ClientPolicy(clients, Time),
+            searchPaths: searchPaths);
     }
 
     public FakeTimeProvider Time { get; } = new();
