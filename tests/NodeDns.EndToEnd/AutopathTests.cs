@@ -69,6 +69,25 @@ public sealed class AutopathTests(Xunit.Abstractions.ITestOutputHelper log) : IA
         Assert.Equal(0, MetricsText.Value(plainMetrics, "nodedns_autopath_answers_total"));
     }
 
+    [Theory]
+    [InlineData("127.0.0.2", "ClusterFirst")] // the client (127.0.0.1) is not the pod
+    [InlineData("127.0.0.1", "None")] // the pod's own search list does not start with qa.svc.cluster.local
+    public async Task An_unknown_client_and_a_pod_with_its_own_dns_config_get_nxdomain_for_an_expansion(string podIp, string dnsPolicy)
+    {
+        await using var api = new ScriptedApiServer();
+        api.Pods.Add(ScriptedApiServer.Pod("tester", "qa", "u1", podIp, "90", dnsPolicy: dnsPolicy));
+        await using ScriptedUpstream upstream = Upstream();
+        await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", upstream.EndPoint.ToString(),
+            "--kubeconfig", api.Kubeconfig(_dir), "--node-name", "node-a", "--host-resolv-conf", Path.Combine(_dir, "none"));
+        await Eventually.TrueAsync(async () => MetricsText.Value(await daemon.ScrapeAsync(), "nodedns_pod_watch_pods") == 1, TimeSpan.FromSeconds(20));
+
+        DnsClient.IDnsQueryResponse response = await daemon.Client().QueryAsync("api.github.com.qa.svc.cluster.local", DnsClient.QueryType.A);
+
+        Assert.Equal(DnsClient.DnsHeaderResponseCode.NotExistentDomain, response.Header.ResponseCode);
+        Assert.Empty(response.Answers);
+        Assert.Equal(0, MetricsText.Value(await daemon.ScrapeAsync(), "nodedns_autopath_answers_total"));
+    }
+
     public ValueTask DisposeAsync()
     {
         Directory.Delete(_dir, recursive: true);
