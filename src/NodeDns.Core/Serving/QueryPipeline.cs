@@ -103,9 +103,13 @@ public sealed partial class QueryPipeline
                 return QueryOutcome.Answered;
             }
 
-            // Not known for this search list yet: walk it (the names it tries are mostly in the cache already).
-            Interlocked.Increment(ref Counters.CacheMisses);
-            return QueryOutcome.Miss;
+            // A name that has records as asked is answered as usual (the walk would stop there); otherwise walk the list
+            // (the names it tries are mostly in the cache already).
+            if (!_cache.TryGetFresh(key[..info.KeyLength], now, out CacheEntry asked) || asked.Kind != EntryKind.Positive)
+            {
+                Interlocked.Increment(ref Counters.CacheMisses);
+                return QueryOutcome.Miss;
+            }
         }
 
         if (!_cache.TryGetFresh(key[..info.KeyLength], now, out CacheEntry entry))

@@ -75,6 +75,11 @@ public class AutopathTests
         (_, IReadOnlyList<StrictRecord> records, _) = Parse(await h.RunAsync(h.AskAsync("kubernetes.shop.svc.cluster.local", client: Pod)));
         Assert.Equal(DnsType.A, Assert.Single(records, r => r.Section == 0).Type);
         Assert.Single(h.Transport.Calls);
+
+        long hits = h.Pipeline.Counters.CacheHits;
+        await h.RunAsync(h.AskAsync("kubernetes.shop.svc.cluster.local", client: Pod));
+        Assert.Equal(hits + 1, h.Pipeline.Counters.CacheHits); // still a plain cache hit on the hit path, not a walk
+        Assert.Single(h.Transport.Calls);
     }
 
     [Fact]
