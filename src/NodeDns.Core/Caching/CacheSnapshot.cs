@@ -19,7 +19,9 @@ public static class CacheSnapshot
     {
         long timestamp = cache.Time.GetTimestamp();
         var writer = new BinaryWriter(stream);
-        IReadOnlyList<CacheEntry> entries = [.. cache.Entries().Where(e => e.IsData && !e.IsExpired(timestamp))];
+        // Autopath answers are left out: they are derived from entries that are saved, and their search lists' numbers
+        // belong to this process.
+        IReadOnlyList<CacheEntry> entries = [.. cache.Entries().Where(e => e.IsData && !e.IsExpired(timestamp) && !CacheKey.IsAutopath(e.Key))];
         writer.Write(Magic);
         writer.Write(Version);
         writer.Write(now.ToUnixTimeMilliseconds());

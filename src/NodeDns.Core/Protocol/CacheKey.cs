@@ -41,6 +41,18 @@ public static class CacheKey
         return length + AutopathLength;
     }
 
+    /// <summary>Whether <paramref name="key"/> is an autopath key (its name, the suffix, then the autopath bytes).</summary>
+    public static bool IsAutopath(ReadOnlySpan<byte> key)
+    {
+        int position = 0;
+        while (position < key.Length && key[position] != 0)
+        {
+            position += 1 + key[position];
+        }
+
+        return key.Length == position + 1 + SuffixLength + AutopathLength;
+    }
+
     /// <summary>Whether <paramref name="key"/> is long enough to hold a name (at least the root) and the suffix.</summary>
     public static bool IsWellFormed(ReadOnlySpan<byte> key) => key.Length > SuffixLength;
 

@@ -200,6 +200,27 @@ public class CacheSnapshotTests
     }
 
     [Fact]
+    public void Autopath_answers_are_left_out_of_a_snapshot_and_the_rest_loads()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var source = new DnsCache(new CacheOptions(), time);
+        source.Insert(Key("api.example"), Template("api.example", 600), EntryKind.Positive, 600);
+        byte[] autopath = new byte[Key("api.example").Length + NodeDns.Protocol.CacheKey.AutopathLength];
+        Key("api.example").CopyTo(autopath, 0);
+        NodeDns.Protocol.CacheKey.WriteAutopath(autopath, Key("api.example").Length, searchList: 7);
+        source.Insert(autopath, Template("api.example", 600), EntryKind.Positive, 600);
+        Assert.True(NodeDns.Protocol.CacheKey.IsAutopath(autopath));
+        Assert.False(NodeDns.Protocol.CacheKey.IsAutopath(Key("api.example")));
+        using var stream = new MemoryStream();
+        CacheSnapshot.Save(source, stream, DateTimeOffset.UnixEpoch);
+
+        var target = new DnsCache(new CacheOptions(), time);
+        stream.Position = 0;
+        Assert.Equal(1, CacheSnapshot.Load(target, stream, DateTimeOffset.UnixEpoch, _ => NodeDns.Protocol.ZoneId.Root, out string? problem));
+        Assert.Null(problem);
+    }
+
+    [Fact]
     public void A_saved_cache_loads_with_elapsed_time_counted_and_expired_entries_dropped()
     {
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
