@@ -25,6 +25,15 @@ public readonly record struct ClientAddress(UInt128 Value)
         return new ClientAddress(BinaryPrimitives.ReadUInt128BigEndian(bytes));
     }
 
+    /// <summary>The address as <see cref="IPAddress"/>: IPv4 for addresses inside ::ffff:0:0/96.</summary>
+    public IPAddress ToIPAddress()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        BinaryPrimitives.WriteUInt128BigEndian(bytes, Value);
+        var address = new IPAddress(bytes);
+        return address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+    }
+
     public bool IsLoopback => (Value >> 24) == ((V4Mapped >> 24) | 127) || Value == UInt128.One;
 }
 

@@ -19,6 +19,29 @@ public sealed partial class QueryPipeline
 {
     private readonly ISearchPaths? _searchPaths;
 
+    /// <summary>
+    /// The cached answer to this query. For a pod whose search list this question starts: the answer found for that list
+    /// (<paramref name="autopathed"/>), else the asked name's own answer when it has records (the walk would stop there);
+    /// anything else is a miss, so the list gets walked. For any other client: the asked name's answer.
+    /// </summary>
+    private bool TryGetCached(in ClientContext client, in QueryInfo info, Span<byte> key, long now, out CacheEntry entry, out bool autopathed)
+    {
+        autopathed = false;
+        if (_searchPaths is not null && AutopathFor(client, info, key) is { } list)
+        {
+            int length = CacheKey.WriteAutopath(key, info.KeyLength, list.Id);
+            if (_cache.TryGetFresh(key[..length], now, out entry))
+            {
+                autopathed = true;
+                return true;
+            }
+
+            return _cache.TryGetFresh(key[..info.KeyLength], now, out entry) && entry.Kind == EntryKind.Positive;
+        }
+
+        return _cache.TryGetFresh(key[..info.KeyLength], now, out entry);
+    }
+
     /// <summary>The search list whose first entry ends the question, when the client is a pod of this node.</summary>
     private SearchList? AutopathFor(in ClientContext client, in QueryInfo info, ReadOnlySpan<byte> key)
     {

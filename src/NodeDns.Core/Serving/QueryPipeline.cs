@@ -90,29 +90,7 @@ public sealed partial class QueryPipeline
             return QueryOutcome.Answered;
         }
 
-        if (_searchPaths is not null && AutopathFor(client, info, key) is { } searchList)
-        {
-            int autopathLength = CacheKey.WriteAutopath(key, info.KeyLength, searchList.Id);
-            if (_cache.TryGetFresh(key[..autopathLength], now, out CacheEntry found))
-            {
-                bool chained = found.Kind == EntryKind.Positive;
-                Interlocked.Increment(ref chained ? ref Counters.CacheHits : ref Counters.NegativeHits);
-                Interlocked.Add(ref Counters.AutopathAnswers, chained ? 1 : 0);
-                responseLength = found.Template.Write(query, info, (uint)((now - found.StoredAt) / _time.TimestampFrequency), Limit(info, client.OverTcp), response);
-                _observer?.Answered(client, found.Zone, QuestionName(query, info), info.Type, found.Template.Rcode, AnswerSource.Cache, now);
-                return QueryOutcome.Answered;
-            }
-
-            // A name that has records as asked is answered as usual (the walk would stop there); otherwise walk the list
-            // (the names it tries are mostly in the cache already).
-            if (!_cache.TryGetFresh(key[..info.KeyLength], now, out CacheEntry asked) || asked.Kind != EntryKind.Positive)
-            {
-                Interlocked.Increment(ref Counters.CacheMisses);
-                return QueryOutcome.Miss;
-            }
-        }
-
-        if (!_cache.TryGetFresh(key[..info.KeyLength], now, out CacheEntry entry))
+        if (!TryGetCached(client, info, key, now, out CacheEntry entry, out bool autopathed))
         {
             Interlocked.Increment(ref Counters.CacheMisses);
             return QueryOutcome.Miss;
@@ -129,9 +107,10 @@ public sealed partial class QueryPipeline
         else
         {
             Interlocked.Increment(ref entry.Kind == EntryKind.Positive ? ref Counters.CacheHits : ref Counters.NegativeHits);
+            Interlocked.Add(ref Counters.AutopathAnswers, autopathed && entry.Kind == EntryKind.Positive ? 1 : 0);
             uint elapsed = (uint)((now - entry.StoredAt) / _time.TimestampFrequency);
             responseLength = entry.Template.Write(query, info, elapsed, limit, response);
-            if (ShouldPrefetch(entry, now))
+            if (!autopathed && ShouldPrefetch(entry, now))
             {
                 StartPrefetch(query, info, key[..info.KeyLength]);
             }

@@ -54,8 +54,10 @@ public static class DaemonHost
             sp.GetRequiredService<NetworkTransport>(), sp.GetRequiredService<ForwarderCounters>()));
         if (podWatch is not null)
         {
+            services.AddSingleton(sp => new PodSearchPaths(sp.GetRequiredService<NodePods>(), settings.ClusterDomain,
+                PodSearchPaths.HostSearch(settings.HostResolvConf)));
             services.AddSingleton(sp => new PodInsight(sp.GetRequiredService<DnsMetrics>(), sp.GetRequiredService<NodePods>(),
-                new TopTalkers(sp.GetRequiredService<TimeProvider>(), TopWindow, settings.TopSample), podWatch.ClusterDomain));
+                new TopTalkers(sp.GetRequiredService<TimeProvider>(), TopWindow, settings.TopSample), sp.GetRequiredService<PodSearchPaths>()));
         }
 
         services.AddSingleton(sp => new PrometheusQueryObserver(sp.GetRequiredService<DnsMetrics>(), settings.Listen, sp.GetRequiredService<TimeProvider>(),
@@ -63,10 +65,7 @@ public static class DaemonHost
         services.AddSingleton(sp =>
         {
             ServingState state = sp.GetRequiredService<ServingState>();
-            ISearchPaths? searchPaths = podWatch is not null && (settings.Autopath ?? true)
-                ? new PodSearchPaths(sp.GetRequiredService<NodePods>(), Protocol.DnsName.ToText(podWatch.ClusterDomain).TrimEnd('.'),
-                    PodSearchPaths.HostSearch(settings.HostResolvConf))
-                : null;
+            ISearchPaths? searchPaths = podWatch is not null && (settings.Autopath ?? true) ? sp.GetRequiredService<PodSearchPaths>() : null;
             var pipeline = new QueryPipeline(sp.GetRequiredService<DnsCache>(), () => state.Router, sp.GetRequiredService<Forwarder>(),
                 sp.GetRequiredService<TimeProvider>(), settings.Pipeline, sp.GetRequiredService<PrometheusQueryObserver>(),
                 sp.GetRequiredService<ClientPolicy>(), searchPaths);

@@ -18,13 +18,11 @@ public sealed class PodSearchPaths(NodePods pods, string clusterDomain, IReadOnl
     private readonly ConcurrentDictionary<PodInfo, SearchList?> _byPod = new(ReferenceEqualityComparer.Instance);
     private readonly ConcurrentDictionary<string, int> _ids = new(StringComparer.Ordinal);
 
-    public SearchList? For(ClientAddress client)
-    {
-        if (pods.Find(client) is not { } pod)
-        {
-            return null;
-        }
+    public SearchList? For(ClientAddress client) => pods.Find(client) is { } pod ? For(pod) : null;
 
+    /// <summary>The search list of <paramref name="pod"/>; null when it has none.</summary>
+    public SearchList? For(PodInfo pod)
+    {
         if (_byPod.TryGetValue(pod, out SearchList? known))
         {
             return known;

@@ -4,8 +4,7 @@ using NodeDns.Daemon.Configuration;
 namespace NodeDns.Daemon.Kubernetes;
 
 /// <summary>Whether to watch pods, against which API server and for which node, decided from settings and environment.</summary>
-/// <param name="ClusterDomain">The cluster domain in wire form (the pods' search domains lie under it).</param>
-public sealed record PodWatchPlan(KubernetesClientConfiguration Connection, string NodeName, byte[] ClusterDomain)
+public sealed record PodWatchPlan(KubernetesClientConfiguration Connection, string NodeName)
 {
     /// <returns>The plan, or null when the pod watch is off; <paramref name="problem"/> says why an asked-for watch cannot run.</returns>
     public static PodWatchPlan? Resolve(DaemonSettings settings, IReadOnlyDictionary<string, string?> environment, out string? problem)
@@ -24,7 +23,7 @@ public sealed record PodWatchPlan(KubernetesClientConfiguration Connection, stri
             KubernetesClientConfiguration connection = settings.Kubeconfig is { } path
                 ? KubernetesClientConfiguration.BuildConfigFromConfigFile(path)
                 : KubernetesClientConfiguration.InClusterConfig();
-            return new PodWatchPlan(connection, nodeName, Protocol.DnsName.TryParseText(settings.ClusterDomain, out byte[] domain) ? domain : [0]);
+            return new PodWatchPlan(connection, nodeName);
         }
         catch (Exception e) when (e is k8s.Exceptions.KubeConfigException or IOException or UnauthorizedAccessException or FormatException)
         {

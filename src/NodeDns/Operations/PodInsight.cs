@@ -13,13 +13,12 @@ namespace NodeDns.Daemon.Operations;
 /// <c>GET /debug/top</c>: the heaviest talkers (<see cref="TopTalkers"/>); a client that is no known pod shows as its
 /// address there and is not counted in the metrics.
 /// </summary>
-public sealed class PodInsight(DnsMetrics metrics, NodePods pods, TopTalkers top, byte[] clusterDomain)
+public sealed class PodInsight(DnsMetrics metrics, NodePods pods, TopTalkers top, PodSearchPaths searchPaths)
 {
     public const int MaxNamespaces = 500;
     private const string Other = "other";
 
     private readonly ConcurrentDictionary<string, Series> _byNamespace = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<PodInfo, byte[][]> _searchSuffixes = new(ReferenceEqualityComparer.Instance);
 
     public TopTalkers Top => top;
 
@@ -50,36 +49,15 @@ public sealed class PodInsight(DnsMetrics metrics, NodePods pods, TopTalkers top
     /// <summary>Whether <paramref name="name"/> lies under one of the pod's search domains: what ndots makes glibc try first.</summary>
     private bool IsExpansion(PodInfo pod, ReadOnlySpan<byte> name)
     {
-        if (_searchSuffixes.Count > 2 * NodePods.MaxPods)
+        foreach (byte[] domain in searchPaths.For(pod)?.Domains ?? [])
         {
-            _searchSuffixes.Clear(); // pods come and go; the cache only spares work
-        }
-
-        foreach (byte[] suffix in _searchSuffixes.GetOrAdd(pod, SearchSuffixes))
-        {
-            if (DnsName.IsSubdomainOf(name, suffix) && name.Length > suffix.Length)
+            if (name.Length > domain.Length && DnsName.IsSubdomainOf(name, domain))
             {
                 return true;
             }
         }
 
         return false;
-    }
-
-    /// <summary>The search domains kubelet gives a ClusterFirst pod under the cluster domain, and its own dnsConfig.searches.</summary>
-    private byte[][] SearchSuffixes(PodInfo pod)
-    {
-        var suffixes = new List<byte[]> { clusterDomain };
-        foreach (string text in (string[])[$"svc.{DnsName.ToText(clusterDomain)}", $"{pod.Namespace}.svc.{DnsName.ToText(clusterDomain)}",
-            .. pod.DnsConfig?.Searches ?? []])
-        {
-            if (DnsName.TryParseText(text, out byte[] wire))
-            {
-                suffixes.Add(wire);
-            }
-        }
-
-        return [.. suffixes];
     }
 
     private Series Bind(string ns)

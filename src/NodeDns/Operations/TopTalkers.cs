@@ -86,13 +86,7 @@ public sealed class TopTalkers(TimeProvider time, TimeSpan window, int sampleEve
         misses * sampleEvery,
         successes == 0 ? expansionNx : (double)expansionNx / successes);
 
-    private static string AddressText(ClientAddress address)
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes, address.Value);
-        var ip = new System.Net.IPAddress(bytes);
-        return (ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip).ToString();
-    }
+    private static string AddressText(ClientAddress address) => address.ToIPAddress().ToString();
 
     /// <summary>Every half window the older generation is dropped: the view covers between a half and a whole window.</summary>
     private void Rotate(long now)

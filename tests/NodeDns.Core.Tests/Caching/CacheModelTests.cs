@@ -42,11 +42,7 @@ public class CacheModelTests
             switch (random.Next(10))
             {
                 case 0 or 1 or 2:
-                    var kind = (EntryKind)random.Next(3);
-                    uint ttl = (uint)random.Next(1, 90);
-                    int value = random.Next(1, 250);
-                    cache.Insert(Key(name), Template(name, value, ttl), kind, ttl);
-                    model[name] = new Stored(kind, value, now, ttl);
+                    InsertRandom(cache, model, random, name, now);
                     break;
                 case 3:
                     time.Advance(Step(random, 20));
@@ -86,11 +82,7 @@ public class CacheModelTests
             switch (random.Next(8))
             {
                 case 0 or 1 or 2:
-                    var kind = (EntryKind)random.Next(3);
-                    uint ttl = (uint)random.Next(1, 90);
-                    int value = random.Next(1, 250);
-                    cache.Insert(Key(name), Template(name, value, ttl), kind, ttl);
-                    model[name] = new Stored(kind, value, now, ttl);
+                    InsertRandom(cache, model, random, name, now);
                     break;
                 case 3:
                     time.Advance(Step(random, 5));
@@ -150,6 +142,16 @@ public class CacheModelTests
         Assert.Equal(stored.Value, record.Data[3]);
         Assert.True(stored.Ttl - (uint)((now - stored.StoredAt) / frequency) == record.Ttl, $"{because}: TTL {record.Ttl}");
         Assert.True(record.Ttl > 0, $"{because}: a fresh answer served with TTL 0");
+    }
+
+    /// <summary>Stores a random kind, value and TTL for <paramref name="name"/> in the cache and in the model alike.</summary>
+    private static void InsertRandom(DnsCache cache, Dictionary<string, Stored> model, Random random, string name, long now)
+    {
+        var kind = (EntryKind)random.Next(3);
+        uint ttl = (uint)random.Next(1, 90);
+        int value = random.Next(1, 250);
+        cache.Insert(Key(name), Template(name, value, ttl), kind, ttl);
+        model[name] = new Stored(kind, value, now, ttl);
     }
 
     /// <summary>Mostly whole seconds, so that lookups land exactly on expiry times too; sometimes a fraction.</summary>

@@ -69,7 +69,7 @@ public class PrometheusQueryObserverTests
             new NodeDns.Daemon.Kubernetes.PodInfo("u1", "shop", "web-1", [IPAddress.Parse("10.244.1.5")], "ClusterFirst", null, HostNetwork: false),
             new NodeDns.Daemon.Kubernetes.PodInfo("u2", "kube-system", "agent", [IPAddress.Parse("192.168.0.9")], "ClusterFirst", null, HostNetwork: true),
         ]);
-        var observer = new PrometheusQueryObserver(metrics, [new IPEndPoint(IPAddress.Loopback, 53)], time, new PodInsight(metrics, pods, new TopTalkers(time, TimeSpan.FromMinutes(1), sampleEvery: 1), Wire.Name("cluster.local")));
+        var observer = new PrometheusQueryObserver(metrics, [new IPEndPoint(IPAddress.Loopback, 53)], time, new PodInsight(metrics, pods, new TopTalkers(time, TimeSpan.FromMinutes(1), sampleEvery: 1), new NodeDns.Daemon.Kubernetes.PodSearchPaths(pods, "cluster.local", [])));
         ClientContext From(string ip) => new(0, OverTcp: false, Ipv6: false) { Address = ClientAddress.From(IPAddress.Parse(ip)) };
 
         observer.Answered(From("10.244.1.5"), ZoneId.Root, Wire.Name("a.example"), DnsType.A, DnsRcode.NoError, AnswerSource.Cache, time.GetTimestamp());

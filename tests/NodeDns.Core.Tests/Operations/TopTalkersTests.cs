@@ -66,7 +66,7 @@ public class TopTalkersTests
         var pods = new NodePods(time);
         pods.ReplaceAll([Web]);
         var top = new TopTalkers(time, TimeSpan.FromMinutes(1), sampleEvery: 1);
-        var insight = new PodInsight(new DnsMetrics(), pods, top, Wire.Name("cluster.local"));
+        var insight = new PodInsight(new DnsMetrics(), pods, top, new PodSearchPaths(pods, "cluster.local", []));
         foreach (string suffix in new[] { "shop.svc.cluster.local", "svc.cluster.local", "cluster.local" })
         {
             insight.Answered(At("10.244.1.5"), Wire.Name("api.github.com." + suffix), DnsRcode.NxDomain, AnswerSource.Forward, time.GetTimestamp());
@@ -89,7 +89,8 @@ public class TopTalkersTests
     public void Only_the_node_itself_may_read_the_top_view(string peer, int status)
     {
         var time = new FakeTimeProvider();
-        var insight = new PodInsight(new DnsMetrics(), new NodePods(time), new TopTalkers(time, TimeSpan.FromMinutes(1), 1), Wire.Name("cluster.local"));
+        var pods = new NodePods(time);
+        var insight = new PodInsight(new DnsMetrics(), pods, new TopTalkers(time, TimeSpan.FromMinutes(1), 1), new PodSearchPaths(pods, "cluster.local", []));
         Assert.Equal(status, TopView.Reply(insight, IPAddress.Parse(peer)).Status);
         Assert.Equal(404, TopView.Reply(null, IPAddress.Loopback).Status); // the pod watch is off
     }
