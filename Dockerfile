@@ -1,12 +1,20 @@
 # syntax=docker/dockerfile:1
-# Multi-stage build: the SDK compiles nodedns ahead of time (Native AOT), a runtime-deps image runs the one binary.
-FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
-RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang zlib1g-dev \
-    && rm -rf /var/lib/apt/lists/*
+# Multi-stage, multi-platform build: the SDK compiles nodedns ahead of time (Native AOT) for the target platform on
+# the build platform (cross-compiling, no emulation), a runtime-deps image runs the one binary. Both platforms:
+#   docker buildx build --platform linux/amd64,linux/arm64 -t REGISTRY/nodedns:TAG --push .
+FROM --platform=$BUILDPLATFORM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+ARG TARGETARCH
 WORKDIR /src
 COPY Directory.Build.props Directory.Packages.props global.json NodeDns.sln ./
 COPY src/ src/
-RUN dotnet publish src/NodeDns -c Release -o /out --nologo && rm -f /out/*.dbg /out/*.pdb
+COPY deploy/publish.sh deploy/
+RUN case "$TARGETARCH" in \
+      amd64) rid=linux-x64 ;; \
+      arm64) rid=linux-arm64 ;; \
+      *) echo "unsupported TARGETARCH '$TARGETARCH' (amd64 or arm64)" >&2; exit 1 ;; \
+    esac \
+    && deploy/publish.sh "$rid" /out \
+    && rm -rf /var/lib/apt/lists/*
 
 FROM mcr.microsoft.com/dotnet/runtime-deps:10.0 AS runtime
 WORKDIR /app

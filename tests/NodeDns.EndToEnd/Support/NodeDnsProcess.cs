@@ -110,6 +110,30 @@ public sealed partial class NodeDnsProcess : IAsyncDisposable
         return daemon;
     }
 
+    /// <summary>
+    /// Starts <paramref name="binary"/> (a nodedns built for another architecture) through <paramref name="launcher"/>
+    /// (an emulator such as qemu-aarch64-static) on 127.0.0.1 and a free port, and waits until it answers.
+    /// </summary>
+    public static async Task<NodeDnsProcess> StartUnderAsync(string[] launcher, string binary, params string[] args)
+    {
+        var endPoint = new IPEndPoint(IPAddress.Loopback, Ports.Free());
+        int metricsPort = Ports.Free();
+        var info = new ProcessStartInfo(launcher[0])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string arg in (string[])[.. launcher[1..], binary, .. args, "--listen", endPoint.ToString(), "--metrics", $"127.0.0.1:{metricsPort}"])
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var daemon = new NodeDnsProcess(Process.Start(info)!, endPoint, metricsPort);
+        await daemon.WaitUntilServingAsync();
+        return daemon;
+    }
+
     /// <summary>Runs nodedns to completion (for exit-code checks).</summary>
     public static async Task<ToolResult> RunToExitAsync(IEnumerable<string> args, IDictionary<string, string>? environment = null) =>
         await RunToExitAsync(await Binary.Value, args, environment);
