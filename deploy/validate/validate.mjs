@@ -1,4 +1,4 @@
-// Validates Kubernetes manifests and kustomizations against the Kubernetes and Prometheus Operator schemas:
+// Validates Kubernetes manifests and kustomizations against the Kubernetes, Prometheus Operator and Cilium schemas:
 // types and required fields (kubernetes-models), unknown or misspelled fields (the API field lists of
 // @kubernetes/client-node's models), and kustomization references to files that do not exist.
 // Usage: node validate.mjs PATH...   (a YAML file, or a directory holding a kustomization.yaml)
@@ -38,6 +38,13 @@ const CRD_FIELDS = {
   'PrometheusRule.spec': ['groups'],
   'PrometheusRule.group': ['name', 'labels', 'interval', 'query_offset', 'limit', 'partial_response_strategy', 'rules'],
   'PrometheusRule.rule': ['record', 'alert', 'expr', 'for', 'keep_firing_for', 'labels', 'annotations'],
+  // Cilium's Local Redirect Policy (cilium.io/v2, the CRD schema of @kubernetes-models/cilium).
+  'CiliumLocalRedirectPolicy.spec': ['description', 'redirectFrontend', 'redirectBackend', 'skipRedirectFromBackend'],
+  'CiliumLocalRedirectPolicy.frontend': ['addressMatcher', 'serviceMatcher'],
+  'CiliumLocalRedirectPolicy.serviceMatcher': ['serviceName', 'namespace', 'toPorts'],
+  'CiliumLocalRedirectPolicy.addressMatcher': ['ip', 'toPorts'],
+  'CiliumLocalRedirectPolicy.backend': ['localEndpointSelector', 'toPorts'],
+  'CiliumLocalRedirectPolicy.port': ['port', 'protocol', 'name'],
 };
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -73,6 +80,18 @@ function checkSemantics(doc, where) {
     checkKnown(doc.spec, CRD_FIELDS['ServiceMonitor.spec'], `${where}.spec`);
     for (const [i, endpoint] of (doc.spec?.endpoints ?? []).entries()) checkKnown(endpoint, CRD_FIELDS['ServiceMonitor.endpoint'], `${where}.spec.endpoints[${i}]`);
   }
+  if (doc.kind === 'CiliumLocalRedirectPolicy') {
+    const spec = doc.spec ?? {};
+    checkKnown(spec, CRD_FIELDS['CiliumLocalRedirectPolicy.spec'], `${where}.spec`);
+    checkKnown(spec.redirectFrontend, CRD_FIELDS['CiliumLocalRedirectPolicy.frontend'], `${where}.spec.redirectFrontend`);
+    checkKnown(spec.redirectBackend, CRD_FIELDS['CiliumLocalRedirectPolicy.backend'], `${where}.spec.redirectBackend`);
+    for (const matcher of ['serviceMatcher', 'addressMatcher']) {
+      const value = spec.redirectFrontend?.[matcher];
+      checkKnown(value, CRD_FIELDS[`CiliumLocalRedirectPolicy.${matcher}`], `${where}.spec.redirectFrontend.${matcher}`);
+      for (const [i, port] of (value?.toPorts ?? []).entries()) checkKnown(port, CRD_FIELDS['CiliumLocalRedirectPolicy.port'], `${where}.spec.redirectFrontend.${matcher}.toPorts[${i}]`);
+    }
+    for (const [i, port] of (spec.redirectBackend?.toPorts ?? []).entries()) checkKnown(port, CRD_FIELDS['CiliumLocalRedirectPolicy.port'], `${where}.spec.redirectBackend.toPorts[${i}]`);
+  }
   if (doc.kind === 'PrometheusRule') {
     checkKnown(doc.spec, CRD_FIELDS['PrometheusRule.spec'], `${where}.spec`);
     for (const [i, group] of (doc.spec?.groups ?? []).entries()) {
@@ -86,8 +105,9 @@ const PRIMITIVES = new Set(['string', 'number', 'boolean', 'Date', 'any', 'objec
 
 async function modelFor(apiVersion, kind) {
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
-  const candidates = group === 'monitoring.coreos.com'
-    ? [`@kubernetes-models/prometheus-operator/${group}/${version}`]
+  const crdPackages = { 'monitoring.coreos.com': '@kubernetes-models/prometheus-operator', 'cilium.io': '@kubernetes-models/cilium' };
+  const candidates = crdPackages[group]
+    ? [`${crdPackages[group]}/${group}/${version}`]
     : [`kubernetes-models/${group ? `${group}/` : ''}${version}`];
   for (const specifier of candidates) {
     try {
@@ -107,16 +127,19 @@ async function apiType(name) {
   }
 }
 
-async function checkFields(data, typeName, where) {
+// Strategic merge patch directives ($patch: delete, $setElementOrder/..., $retainKeys, $deleteFromPrimitiveList/...).
+const PATCH_DIRECTIVE = /^\$(patch|retainKeys|setElementOrder\/.+|deleteFromPrimitiveList\/.+)$/;
+
+async function checkFields(data, typeName, where, inPatch = false) {
   if (data === null || data === undefined || PRIMITIVES.has(typeName)) return;
   const array = /^Array<(.+)>$/.exec(typeName);
   if (array) {
-    if (Array.isArray(data)) for (const [i, item] of data.entries()) await checkFields(item, array[1], `${where}[${i}]`);
+    if (Array.isArray(data)) for (const [i, item] of data.entries()) await checkFields(item, array[1], `${where}[${i}]`, inPatch);
     return;
   }
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(typeName);
   if (map) {
-    if (typeof data === 'object') for (const [key, value] of Object.entries(data)) await checkFields(value, map[1], `${where}.${key}`);
+    if (typeof data === 'object') for (const [key, value] of Object.entries(data)) await checkFields(value, map[1], `${where}.${key}`, inPatch);
     return;
   }
   const type = await apiType(typeName);
@@ -124,10 +147,12 @@ async function checkFields(data, typeName, where) {
   const attributes = type.getAttributeTypeMap();
   for (const [key, value] of Object.entries(data)) {
     const attribute = attributes.find((a) => a.baseName === key);
-    if (!attribute) {
+    if (inPatch && PATCH_DIRECTIVE.test(key)) {
+      if (key === '$patch' && !['delete', 'replace', 'merge'].includes(value)) fault(where, `unknown $patch '${value}'`);
+    } else if (!attribute) {
       fault(where, `unknown field '${key}'`);
     } else if (!(typeName === 'V1JSONSchemaProps')) {
-      await checkFields(value, attribute.type, `${where}.${key}`);
+      await checkFields(value, attribute.type, `${where}.${key}`, inPatch);
     }
   }
 }
@@ -235,7 +260,7 @@ async function validatePatch(file) {
   for (const document of YAML.parseAllDocuments(readFileSync(file, 'utf8'))) {
     const patch = document.toJS();
     if (!patch?.apiVersion || !patch?.kind || !patch?.metadata?.name) fault(file, 'a patch needs apiVersion, kind and metadata.name');
-    else await checkFields(patch, `${versionPrefix(patch.apiVersion)}${patch.kind}`, `${file} patch of ${patch.kind} ${patch.metadata.name}`);
+    else await checkFields(patch, `${versionPrefix(patch.apiVersion)}${patch.kind}`, `${file} patch of ${patch.kind} ${patch.metadata.name}`, true);
   }
 }
 

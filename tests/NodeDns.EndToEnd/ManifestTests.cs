@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using NodeDns.EndToEnd.Support;
 
@@ -19,8 +20,66 @@ public sealed partial class ManifestTests
     public async Task Our_manifests_are_valid()
     {
         ToolResult result = await ValidateAsync(Path.Combine(Root, "deploy", "base"), Path.Combine(Root, "deploy", "overlays", "no-node-setup"),
-            Path.Combine(Root, "deploy", "monitoring"));
+            Path.Combine(Root, "deploy", "overlays", "cilium-lrp"), Path.Combine(Root, "deploy", "monitoring"));
         Assert.True(result.ExitCode == 0, result.Output + result.Error);
+    }
+
+    [Theory]
+    [InlineData("base")]
+    [InlineData("overlays/no-node-setup")]
+    [InlineData("overlays/cilium-lrp")]
+    [InlineData("monitoring")]
+    public async Task Real_kubectl_kustomize_renders_each_kustomization_to_valid_manifests(string kustomization)
+    {
+        (string file, _) = await KustomizeAsync(kustomization);
+        ToolResult result = await ValidateAsync(file);
+        Assert.True(result.ExitCode == 0, result.Output + result.Error);
+    }
+
+    [Fact]
+    public async Task The_cilium_overlay_runs_an_ordinary_pod_that_its_redirect_policy_selects()
+    {
+        (_, Manifests rendered) = await KustomizeAsync("overlays/cilium-lrp");
+        JsonObject daemonSet = rendered.Single("DaemonSet");
+        JsonObject podSpec = daemonSet["spec"]!["template"]!["spec"]!.AsObject();
+        JsonObject policy = rendered.Single("CiliumLocalRedirectPolicy");
+
+        Assert.False((bool?)podSpec["hostNetwork"] ?? false); // a redirect backend must have its own pod IP
+        Assert.Equal(["NET_BIND_SERVICE"], rendered.Capabilities);
+        Assert.Equal(["config", "state"], rendered.Volumes.Order());
+        Assert.Equal((string?)daemonSet["metadata"]!["namespace"], (string?)policy["metadata"]!["namespace"]);
+        foreach ((string key, JsonNode? value) in policy["spec"]!["redirectBackend"]!["localEndpointSelector"]!["matchLabels"]!.AsObject())
+        {
+            Assert.Equal((string?)value, (string?)daemonSet["spec"]!["template"]!["metadata"]!["labels"]![key]);
+        }
+
+        var containerPorts = rendered.Container["ports"]!.AsArray().Select(p => $"{p!["name"]}:{p["containerPort"]}/{p["protocol"]}").ToHashSet();
+        foreach (JsonNode? port in policy["spec"]!["redirectBackend"]!["toPorts"]!.AsArray())
+        {
+            Assert.Contains($"{port!["name"]}:{port["port"]}/{port["protocol"]}", containerPorts);
+        }
+
+        Assert.Equal("kube-dns", (string?)policy["spec"]!["redirectFrontend"]!["serviceMatcher"]!["serviceName"]);
+        Assert.True((bool?)policy["spec"]!["skipRedirectFromBackend"]); // NodeDns's own queries reach kube-dns itself
+
+        string settings = await rendered.EffectiveSettingsAsync();
+        Assert.Contains("--listen=0.0.0.0:53\n", settings, StringComparison.Ordinal);
+        Assert.Contains("--setup-interface=false", settings, StringComparison.Ordinal);
+        Assert.Contains("--handoff-socket=\n", settings, StringComparison.Ordinal); // each pod has its own sockets: nothing to hand off
+        // Readiness turns 503 at SIGTERM (LifecycleTests); the probe must notice within the lameduck, while NodeDns still answers.
+        JsonNode probe = rendered.Container["readinessProbe"]!;
+        long noticedWithin = (long)probe["periodSeconds"]! * (long)probe["failureThreshold"]!;
+        Assert.InRange(noticedWithin, 1, 4);
+        Assert.Contains("--lameduck=5s", settings, StringComparison.Ordinal);
+    }
+
+    private static async Task<(string File, Manifests Rendered)> KustomizeAsync(string kustomization)
+    {
+        ToolResult result = await Tools.RunAsync("kubectl", ["kustomize", Path.Combine(Root, "deploy", kustomization)]);
+        Assert.True(result.ExitCode == 0, result.Output + result.Error);
+        string file = Path.Combine(Directory.CreateTempSubdirectory("nodedns-kustomize-").FullName, "rendered.yaml");
+        await File.WriteAllTextAsync(file, result.Output);
+        return (file, Manifests.Parse(result.Output));
     }
 
     [Theory]

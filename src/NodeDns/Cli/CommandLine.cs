@@ -43,7 +43,7 @@ public sealed record CommandLine(string Verb, IReadOnlyDictionary<OptionSpec, Li
         text.AppendLine("usage: nodedns [serve] [--config FILE] [--listen IP:PORT]... [--upstream [ZONE=]IP:PORT[/tcp|/udp]]...");
         text.AppendLine("               [--metrics IP:PORT] [--cache-size N] [options]");
         text.AppendLine("       nodedns query NAME [TYPE] [--server IP[:PORT]] [--tcp] [--timeout D]   (exit 0 on NOERROR/NXDOMAIN)");
-        text.AppendLine("       nodedns check-config FILE");
+        text.AppendLine("       nodedns check-config FILE [--show] [SERVE OPTIONS...]");
         text.AppendLine("       nodedns top [--metrics IP:PORT] [--once] [--interval D]   (the heaviest pods and names; needs the pod watch)");
         text.AppendLine("       nodedns setup-network    --local-ip IP[,IP] [--interface NAME] [--health-port N] [--firewall iptables|nftables|none]");
         text.AppendLine("       nodedns teardown-network --local-ip IP[,IP] [--interface NAME] [--firewall iptables|nftables|none]");
