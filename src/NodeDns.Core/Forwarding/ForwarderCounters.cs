@@ -1,6 +1,9 @@
 namespace NodeDns.Forwarding;
 
-/// <summary>Counters the forwarder updates with Interlocked; published as metrics at scrape time.</summary>
+/// <summary>
+/// What the forwarder reports: counters it updates with Interlocked (published as metrics at scrape time), the
+/// callbacks below, and the dnstap log of upstream queries and replies.
+/// </summary>
 public sealed class ForwarderCounters
 {
     public long UpstreamQueries;
@@ -20,6 +23,9 @@ public sealed class ForwarderCounters
 
     /// <summary>Called with the upstream of every failed health probe.</summary>
     public Action<UpstreamServer>? HealthCheckFailed { get; set; }
+
+    /// <summary>Where each query sent upstream and each matching reply go for dnstap; null when dnstap is off.</summary>
+    public Dnstap.DnstapLog? Dnstap { get; init; }
 
     /// <summary>Called with the reason when every try of a question failed (the host logs it, rate-limited).</summary>
     public Action<UpstreamQuestion, string>? ForwardFailed { get; set; }

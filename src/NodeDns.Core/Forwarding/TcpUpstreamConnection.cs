@@ -23,11 +23,13 @@ internal sealed class TcpUpstreamConnection : IAsyncDisposable
     private readonly CancellationTokenSource _closed = new();
     private readonly ForwarderCounters _counters;
     private readonly Task _reader;
+    private readonly Dnstap.DnstapPeer _server;
 
-    private TcpUpstreamConnection(Socket socket, ForwarderCounters counters)
+    private TcpUpstreamConnection(Socket socket, ForwarderCounters counters, System.Net.IPEndPoint server)
     {
         _socket = socket;
         _counters = counters;
+        _server = Dnstap.DnstapPeer.From(server);
         _reader = Task.Run(ReadLoopAsync);
     }
 
@@ -39,7 +41,7 @@ internal sealed class TcpUpstreamConnection : IAsyncDisposable
         try
         {
             await socket.ConnectAsync(server.EndPoint, cancellation).ConfigureAwait(false);
-            return new TcpUpstreamConnection(socket, counters);
+            return new TcpUpstreamConnection(socket, counters, server.EndPoint);
         }
         catch
         {
@@ -73,6 +75,7 @@ internal sealed class TcpUpstreamConnection : IAsyncDisposable
             {
                 ThrowIfClosed();
                 await _socket.SendAsync(frame.AsMemory(0, 2 + length), SocketFlags.None, cancellation).ConfigureAwait(false);
+                _counters.Dnstap?.Log(Dnstap.DnstapMessageTypes.ForwarderQuery, overTcp: true, default, _server, frame.AsSpan(2, length));
             }
             finally
             {
@@ -123,6 +126,7 @@ internal sealed class TcpUpstreamConnection : IAsyncDisposable
                 switch (match)
                 {
                     case ReplyMatch.Answer:
+                        _counters.Dnstap?.Log(Dnstap.DnstapMessageTypes.ForwarderResponse, overTcp: true, default, _server, buffer.AsSpan(0, length));
                         pending!.Reply.TrySetResult(response!);
                         break;
                     case ReplyMatch.TooLarge:

@@ -7,7 +7,8 @@ namespace NodeDns.Forwarding;
 /// once, by the reactor (a reply, an error) or by cancellation, whichever claims it first; the socket is closed only on
 /// the reactor's thread, so its descriptor number cannot be reused while the reactor may still read it.
 /// </summary>
-internal sealed class UdpExchange(UdpReactor reactor, int descriptor, ushort id, UpstreamQuestion question, ForwarderCounters counters)
+internal sealed class UdpExchange(UdpReactor reactor, int descriptor, ushort id, UpstreamQuestion question, ForwarderCounters counters,
+    System.Net.IPEndPoint server)
 {
     private readonly TaskCompletionSource<DnsResponseMessage?> _completion = new();
     private int _claimed;
@@ -17,6 +18,7 @@ internal sealed class UdpExchange(UdpReactor reactor, int descriptor, ushort id,
     public ushort Id { get; } = id;
     public UpstreamQuestion Question { get; } = question;
     public ForwarderCounters Counters { get; } = counters;
+    public System.Net.IPEndPoint Server { get; } = server;
     public CancellationTokenRegistration Registration { get; set; }
     public Task<DnsResponseMessage?> Task => _completion.Task;
     public bool IsFinished => Volatile.Read(ref _claimed) != 0;

@@ -86,11 +86,12 @@ public sealed unsafe class UdpReactor : IDisposable
     {
         cancellation.ThrowIfCancellationRequested();
         int descriptor = UpstreamSockets.OpenConnectedUdp(server);
-        var exchange = new UdpExchange(this, descriptor, UpstreamQuestion.NewId(), question, counters);
+        var exchange = new UdpExchange(this, descriptor, UpstreamQuestion.NewId(), question, counters, server);
         bool deferred = IsOwnerThread && _deferredCount < DeferredCapacity;
         Span<byte> query = deferred ? new Span<byte>(_deferredQueries + (_deferredCount * QuerySlotLength), QuerySlotLength)
             : stackalloc byte[QuerySlotLength];
         int length = question.WriteQuery(exchange.Id, query);
+        counters.Dnstap?.Log(Dnstap.DnstapMessageTypes.ForwarderQuery, overTcp: false, default, Dnstap.DnstapPeer.From(server), query[..length]);
         if ((!deferred && !TrySend(descriptor, query[..length])) || !Register(exchange))
         {
             int error = Errno.Last;
@@ -233,9 +234,12 @@ public sealed unsafe class UdpReactor : IDisposable
                 return;
             }
 
-            switch (exchange.Question.Match(new ReadOnlySpan<byte>(_receive, (int)received), exchange.Id, out DnsResponseMessage response))
+            var reply = new ReadOnlySpan<byte>(_receive, (int)received);
+            switch (exchange.Question.Match(reply, exchange.Id, out DnsResponseMessage response))
             {
                 case ReplyMatch.Answer:
+                    exchange.Counters.Dnstap?.Log(Dnstap.DnstapMessageTypes.ForwarderResponse, overTcp: false, default,
+                        Dnstap.DnstapPeer.From(exchange.Server), reply);
                     Finish(exchange, response, null);
                     return;
                 case ReplyMatch.TooLarge:

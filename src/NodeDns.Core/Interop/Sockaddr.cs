@@ -47,5 +47,7 @@ internal static class Sockaddr
         return InetLength;
     }
 
+    public static ushort Port(ReadOnlySpan<byte> sockaddr) => BinaryPrimitives.ReadUInt16BigEndian(sockaddr[PortOffset..]);
+
     public static void SetPort(Span<byte> sockaddr, ushort port) => BinaryPrimitives.WriteUInt16BigEndian(sockaddr[PortOffset..], port);
 }

@@ -50,6 +50,9 @@ public sealed partial class QueryPipeline
 
     public ServerCounters Counters { get; } = new();
 
+    /// <summary>Where the listeners log client queries and responses for dnstap; null when dnstap is off.</summary>
+    public Dnstap.DnstapLog? Dnstap { get; init; }
+
     /// <summary>Replaced as a whole on reload; queries in progress keep the options they started with.</summary>
     public PipelineOptions Options
     {

@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
+using System.Net;
 using System.Net.Sockets;
+using NodeDns.Dnstap;
 using NodeDns.Protocol;
 
 namespace NodeDns.Serving;
@@ -17,9 +19,17 @@ internal sealed class TcpClientConnection
     private readonly ClientContext _context;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly SemaphoreSlim _slots;
+    private readonly DnstapPeer _client;
+    private readonly DnstapPeer _server;
 
     public TcpClientConnection(Socket socket, QueryPipeline pipeline, ClientContext context, TcpListenerOptions options)
     {
+        if (pipeline.Dnstap is not null)
+        {
+            _client = DnstapPeer.From((IPEndPoint)socket.RemoteEndPoint!);
+            _server = DnstapPeer.From((IPEndPoint)socket.LocalEndPoint!);
+        }
+
         _context = context;
         _socket = socket;
         _pipeline = pipeline;
@@ -55,6 +65,7 @@ internal sealed class TcpClientConnection
                     return;
                 }
 
+                _pipeline.Dnstap?.Log(DnstapMessageTypes.ClientQuery, overTcp: true, _client, _server, query);
                 QueryOutcome outcome = _pipeline.Process(query, _context, key, response.AsSpan(2), out int responseLength, out QueryInfo info);
                 if (outcome == QueryOutcome.Answered)
                 {
@@ -103,6 +114,7 @@ internal sealed class TcpClientConnection
         try
         {
             await _socket.SendAsync(frame.AsMemory(0, 2 + length), SocketFlags.None, closing).ConfigureAwait(false);
+            _pipeline.Dnstap?.Log(DnstapMessageTypes.ClientResponse, overTcp: true, _client, _server, frame.AsSpan(2, length));
         }
         finally
         {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using NodeDns.Dnstap;
 using NodeDns.Forwarding;
 using NodeDns.Interop;
 using NodeDns.Protocol;
@@ -162,8 +163,11 @@ public sealed class UdpListener : IDisposable
     private void AnswerBatch(Socket socket, QueryPipeline pipeline, ClientContext context, BatchedDatagrams batch, MissReplyQueue missReplies,
         int received, byte[] key, Action<Exception> onError)
     {
+        Span<int> answered = stackalloc int[BatchedDatagrams.Batch];
+        long receivedAt = pipeline.Dnstap is null ? 0 : DnstapLog.Now();
         for (int i = 0; i < received; i++)
         {
+            answered[i] = 0;
             try
             {
                 ReadOnlySpan<byte> query = batch.Request(i);
@@ -172,6 +176,7 @@ public sealed class UdpListener : IDisposable
                 {
                     case QueryOutcome.Answered:
                         batch.QueueReply(i, length);
+                        answered[i] = length;
                         break;
                     case QueryOutcome.Miss:
                         _ = AnswerMissAsync(socket, pipeline, missReplies, query.ToArray(), info, key.AsSpan(0, info.KeyLength).ToArray(),
@@ -187,6 +192,25 @@ public sealed class UdpListener : IDisposable
         }
 
         Interlocked.Add(ref pipeline.Counters.SendErrors, batch.SendQueued(socket));
+        if (pipeline.Dnstap is { } dnstap)
+        {
+            LogBatch(dnstap, batch, received, answered, receivedAt);
+        }
+    }
+
+    /// <summary>After the batch's answers left: its queries (received at <paramref name="receivedAt"/>) and the answers given at once, to dnstap.</summary>
+    private void LogBatch(DnstapLog dnstap, BatchedDatagrams batch, int received, ReadOnlySpan<int> answered, long receivedAt)
+    {
+        var server = DnstapPeer.From(EndPoint);
+        for (int i = 0; i < received; i++)
+        {
+            var client = DnstapPeer.FromSockaddr(batch.Address(i));
+            dnstap.Log(DnstapMessageTypes.ClientQuery, overTcp: false, client, server, batch.Request(i), receivedAt);
+            if (answered[i] > 0)
+            {
+                dnstap.Log(DnstapMessageTypes.ClientResponse, overTcp: false, client, server, batch.ResponseBuffer(i)[..answered[i]]);
+            }
+        }
     }
 
     /// <summary>
@@ -209,6 +233,8 @@ public sealed class UdpListener : IDisposable
             {
                 Send(socket, response, client, pipeline.Counters);
             }
+
+            pipeline.Dnstap?.Log(DnstapMessageTypes.ClientResponse, overTcp: false, DnstapPeer.FromSockaddr(client), DnstapPeer.From(EndPoint), response);
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {

@@ -91,4 +91,21 @@ public sealed record DaemonSettings
 
     /// <summary>The top view (/debug/top) counts one query in this many; 1 counts every query.</summary>
     public int TopSample { get; init; } = 16;
+
+    public DnstapSettings Dnstap { get; init; } = new();
+}
+
+/// <summary>dnstap logging: off while <see cref="Target"/> is null.</summary>
+public sealed record DnstapSettings
+{
+    public NodeDns.Dnstap.DnstapTarget? Target { get; init; }
+
+    /// <summary>The identity in each message; null for the host name.</summary>
+    public string? Identity { get; init; }
+
+    /// <summary>The version in each message; null for nodedns's own.</summary>
+    public string? Version { get; init; }
+
+    public NodeDns.Dnstap.DnstapMessageTypes Messages { get; init; } = NodeDns.Dnstap.DnstapMessageTypes.All;
+    public int QueueLength { get; init; } = 4096;
 }

@@ -289,6 +289,50 @@ public static class OptionCatalog
         "the top view (/debug/top, nodedns top) counts one query in N; 1 counts every query", 1, 1024, s => s.TopSample,
         (s, n) => s with { TopSample = n }, NeedsRestart);
 
+    public static readonly OptionSpec Dnstap = new()
+    {
+        Name = "dnstap", JsonKey = "dnstap", Reload = NeedsRestart, DefaultDescription = "off",
+        Help = "write dnstap (Frame Streams) to a reader at unix:PATH or tcp:IP:PORT; 'off' disables",
+        Show = s => s.Dnstap.Target?.ToString() ?? "off",
+        Apply = (s, v) => s with
+        {
+            Dnstap = s.Dnstap with
+            {
+                Target = v.Last is "off" or "" ? null
+                    : NodeDns.Dnstap.DnstapTarget.TryParse(v.Last, out NodeDns.Dnstap.DnstapTarget? target, out string error) ? target
+                    : throw Bad(v.Source, v.Last, error),
+            },
+        },
+    };
+
+    public static readonly OptionSpec DnstapIdentity = new()
+    {
+        Name = "dnstap-identity", JsonKey = "dnstapIdentity", Reload = NeedsRestart, DefaultDescription = "the host name",
+        Help = "the identity in every dnstap message (the node, for the reader)",
+        Show = s => s.Dnstap.Identity ?? "",
+        Apply = (s, v) => s with { Dnstap = s.Dnstap with { Identity = v.Last.Length <= 255 ? v.Last : throw Bad(v.Source, v.Last, "at most 255 characters") } },
+    };
+
+    public static readonly OptionSpec DnstapVersion = new()
+    {
+        Name = "dnstap-version", JsonKey = "dnstapVersion", Reload = NeedsRestart, DefaultDescription = "nodedns and its version",
+        Help = "the version in every dnstap message",
+        Show = s => s.Dnstap.Version ?? "",
+        Apply = (s, v) => s with { Dnstap = s.Dnstap with { Version = v.Last.Length <= 255 ? v.Last : throw Bad(v.Source, v.Last, "at most 255 characters") } },
+    };
+
+    public static readonly OptionSpec DnstapMessages = new()
+    {
+        Name = "dnstap-messages", JsonKey = "dnstapMessages", Reload = NeedsRestart,
+        Help = "which dnstap messages to write: client-query, client-response, forwarder-query, forwarder-response (comma-separated) or all",
+        Show = s => NodeDns.Dnstap.DnstapMessageTypeNames.Format(s.Dnstap.Messages),
+        Apply = (s, v) => s with { Dnstap = s.Dnstap with { Messages = DnstapMessageTypes(v) } },
+    };
+
+    public static readonly OptionSpec DnstapQueue = Number("dnstap-queue", "dnstapQueue",
+        "dnstap messages held for the reader; more are dropped (nodedns_dnstap_dropped_total)", 64, 1 << 20, s => s.Dnstap.QueueLength,
+        (s, n) => s with { Dnstap = s.Dnstap with { QueueLength = n } }, NeedsRestart);
+
     public static readonly IReadOnlyList<OptionSpec> All =
         [
             Config, Listen, Upstream, Metrics, CacheSize, NegativeCacheSize, CacheMemory, Policy, MinTtl, MaxTtl, NegativeMaxTtl, ZoneTtl,
@@ -296,7 +340,21 @@ public static class OptionCatalog
             MaxInFlight, MaxWaiters, Lameduck, ReadyUpstream, LocalIp, DnsPort, SetupInterface, SetupIptables, Firewall, Interface, HealthPort,
             FailOpen, SkipTeardown, SyncInterval, HttpListen, PidFile, Snapshot, HandoffSocket, LockFile, Allow, ClientMissRate, ClientMissBurst,
             TcpPerClient, TcpIdleTimeout, UdpSockets, LogFormat, LogLevel, PodWatch, Kubeconfig, NodeName, ClusterDomain, HostResolvConf, Autopath, TopSample,
+            Dnstap, DnstapIdentity, DnstapVersion, DnstapMessages, DnstapQueue,
         ];
+
+    private static NodeDns.Dnstap.DnstapMessageTypes DnstapMessageTypes(RawValue value)
+    {
+        var types = NodeDns.Dnstap.DnstapMessageTypes.None;
+        foreach (string name in value.Last.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            types |= name == "all" ? NodeDns.Dnstap.DnstapMessageTypes.All
+                : NodeDns.Dnstap.DnstapMessageTypeNames.ByName.TryGetValue(name, out NodeDns.Dnstap.DnstapMessageTypes type) ? type
+                : throw Bad(value.Source, value.Last, $"unknown message type '{name}'");
+        }
+
+        return types != NodeDns.Dnstap.DnstapMessageTypes.None ? types : throw Bad(value.Source, value.Last, "name at least one message type");
+    }
 
     /// <summary>The node network being configured; its defaults while no node option has been given.</summary>
     private static NodeNetworkOptions Node(DaemonSettings s) => s.NodeNetwork ?? DaemonSettings.NodeNetworkDefaults;

@@ -36,6 +36,7 @@ public sealed record ReloadPlan(DaemonSettings Effective, IReadOnlyList<OptionSp
         NodeName = running.NodeName,
         ClusterDomain = running.ClusterDomain,
         TopSample = running.TopSample,
+        Dnstap = running.Dnstap,
         Autopath = running.Autopath,
         HostResolvConf = running.HostResolvConf,
         ConfigFile = running.ConfigFile,

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NodeDns.Caching;
+using NodeDns.Dnstap;
 using NodeDns.Daemon.Configuration;
 using NodeDns.Daemon.Handoff;
 using NodeDns.Daemon.Kubernetes;
@@ -34,6 +35,7 @@ public static class DaemonHost
         // A reload may lengthen the lameduck up to its bound, so the host waits for the longest one.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = DaemonSettings.MaxLameduck + TimeSpan.FromSeconds(10));
 
+        DnstapLog? dnstap = settings.Dnstap.Target is null ? null : new DnstapLog(settings.Dnstap.Messages, settings.Dnstap.QueueLength);
         IServiceCollection services = builder.Services;
         services.AddSingleton(logLevel);
         services.AddSingleton(listeners);
@@ -46,7 +48,7 @@ public static class DaemonHost
         services.AddSingleton(sp =>
         {
             UpstreamFailureLog failures = sp.GetRequiredService<UpstreamFailureLog>();
-            return new ForwarderCounters { ForwardFailed = failures.Report };
+            return new ForwarderCounters { ForwardFailed = failures.Report, Dnstap = dnstap };
         });
         services.AddSingleton(sp => new ClientPolicy(settings.Clients, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new NetworkTransport(sp.GetRequiredService<ForwarderCounters>()));
@@ -68,7 +70,7 @@ public static class DaemonHost
             ISearchPaths? searchPaths = podWatch is not null && (settings.Autopath ?? true) ? sp.GetRequiredService<PodSearchPaths>() : null;
             var pipeline = new QueryPipeline(sp.GetRequiredService<DnsCache>(), () => state.Router, sp.GetRequiredService<Forwarder>(),
                 sp.GetRequiredService<TimeProvider>(), settings.Pipeline, sp.GetRequiredService<PrometheusQueryObserver>(),
-                sp.GetRequiredService<ClientPolicy>(), searchPaths);
+                sp.GetRequiredService<ClientPolicy>(), searchPaths) { Dnstap = dnstap };
             sp.GetRequiredService<DnsMetrics>().PublishBeforeScrape(pipeline, sp.GetRequiredService<DnsCache>(),
                 sp.GetRequiredService<ForwarderCounters>(), sp.GetRequiredService<ClientPolicy>(), () => state.Router, "dns://" + settings.Listen[0]);
             return pipeline;
@@ -93,6 +95,12 @@ public static class DaemonHost
         // written after it stopped (after its lameduck); then the node network is torn down; the HTTP endpoint goes
         // last, so that /ready keeps answering 503 and /metrics stays scrapable while DNS drains.
         services.AddHostedService<OperationsService>();
+        if (dnstap is not null)
+        {
+            services.AddHostedService(sp => new DnstapService(dnstap, settings.Dnstap, sp.GetRequiredService<DnsMetrics>(),
+                sp.GetRequiredService<ILogger<DnstapService>>()));
+        }
+
         services.AddHostedService<NodeNetworkService>();
         services.AddHostedService<SnapshotService>();
         services.AddHostedService(sp => sp.GetRequiredService<DnsService>());

@@ -214,6 +214,24 @@ public sealed class DnsMetrics
         });
     }
 
+    /// <summary>Publishes the dnstap writer's state at every scrape (only with --dnstap).</summary>
+    public void PublishDnstap(NodeDns.Dnstap.DnstapWriter writer)
+    {
+        MetricFactory factory = Metrics.WithCustomRegistry(_registry);
+        Gauge connected = factory.CreateGauge("nodedns_dnstap_connected", "1 while a dnstap reader is connected, 0 while NodeDns tries to reach one.");
+        Counter sent = factory.CreateCounter("nodedns_dnstap_sent_total", "dnstap messages written to the reader.");
+        Counter dropped = factory.CreateCounter("nodedns_dnstap_dropped_total",
+            "dnstap messages dropped: the queue was full (no reader, or a slow one) or their connection failed.");
+        Counter failures = factory.CreateCounter("nodedns_dnstap_connection_failures_total", "Failed attempts to reach the dnstap reader.");
+        _registry.AddBeforeCollectCallback(() =>
+        {
+            connected.Set(writer.Connected ? 1 : 0);
+            sent.IncTo(Interlocked.Read(ref writer.Sent));
+            dropped.IncTo(writer.Dropped);
+            failures.IncTo(Interlocked.Read(ref writer.ConnectionFailures));
+        });
+    }
+
     /// <summary>Publishes the pod watch's state at every scrape (only when the watch runs).</summary>
     public void PublishPodWatch(Kubernetes.NodePods pods, Kubernetes.PodWatchState state)
     {
