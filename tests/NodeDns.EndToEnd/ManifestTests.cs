@@ -73,6 +73,22 @@ public sealed partial class ManifestTests
         Assert.Contains("--lameduck=5s", settings, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("network-policy.md", 4)]
+    public async Task The_yaml_in_the_docs_is_valid(string page, int blocks)
+    {
+        string text = await File.ReadAllTextAsync(Path.Combine(Root, "docs", page));
+        string[] yaml = [.. YamlBlock().Matches(text).Select(m => m.Groups[1].Value)];
+        Assert.Equal(blocks, yaml.Length);
+        string file = Path.Combine(Directory.CreateTempSubdirectory("nodedns-docs-").FullName, "blocks.yaml");
+        await File.WriteAllTextAsync(file, string.Join("---\n", yaml));
+        ToolResult result = await ValidateAsync(file);
+        Assert.True(result.ExitCode == 0, result.Output + result.Error);
+    }
+
+    [GeneratedRegex(@"```yaml\n(.*?)```", RegexOptions.Singleline)]
+    private static partial Regex YamlBlock();
+
     private static async Task<(string File, Manifests Rendered)> KustomizeAsync(string kustomization)
     {
         ToolResult result = await Tools.RunAsync("kubectl", ["kustomize", Path.Combine(Root, "deploy", kustomization)]);
