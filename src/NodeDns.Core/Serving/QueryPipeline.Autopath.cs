@@ -96,7 +96,7 @@ public sealed partial class QueryPipeline
                     _cache.Insert(AutopathKey(key, info, list), chained, EntryKind.Positive, ttl, zone: _router().Route(asked).Id);
                 }
 
-                Interlocked.Increment(ref Counters.AutopathAnswers);
+                Counters.Autopathed.Increment();
                 Interlocked.Add(ref Counters.AutopathExpansionsSaved, i);
                 return Respond(chained, query, info, key, client, AnswerSource.Forward);
             }

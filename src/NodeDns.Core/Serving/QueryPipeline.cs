@@ -95,22 +95,26 @@ public sealed partial class QueryPipeline
 
         if (!TryGetCached(client, info, key, now, out CacheEntry entry, out bool autopathed))
         {
-            Interlocked.Increment(ref Counters.CacheMisses);
+            Counters.Misses.Increment();
             return QueryOutcome.Miss;
         }
 
         int limit = Limit(info, client.OverTcp);
         if (entry.Kind == EntryKind.Failure)
         {
-            Interlocked.Increment(ref Counters.FailureHits);
+            Counters.FailureHitCount.Increment();
             responseLength = entry.Stale is { } stale && _cache.IsServableStale(stale, now)
                 ? WriteStale(stale, query, info, limit, response)
                 : entry.Template.Write(query, info, 0, limit, response);
         }
         else
         {
-            Interlocked.Increment(ref entry.Kind == EntryKind.Positive ? ref Counters.CacheHits : ref Counters.NegativeHits);
-            Interlocked.Add(ref Counters.AutopathAnswers, autopathed && entry.Kind == EntryKind.Positive ? 1 : 0);
+            (entry.Kind == EntryKind.Positive ? Counters.Hits : Counters.NegativeHitCount).Increment();
+            if (autopathed && entry.Kind == EntryKind.Positive)
+            {
+                Counters.Autopathed.Increment();
+            }
+
             uint elapsed = (uint)((now - entry.StoredAt) / _time.TimestampFrequency);
             responseLength = entry.Template.Write(query, info, elapsed, limit, response);
             if (!autopathed && ShouldPrefetch(entry, now))

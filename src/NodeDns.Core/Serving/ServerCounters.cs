@@ -1,14 +1,23 @@
 namespace NodeDns.Serving;
 
-/// <summary>Counters the serving path updates with Interlocked; published as metrics at scrape time.</summary>
+/// <summary>
+/// Counters the serving path updates, published as metrics at scrape time: those bumped on every query are striped
+/// per processor (<see cref="StripedCounter"/>), the rarer ones are plain Interlocked fields.
+/// </summary>
 public sealed class ServerCounters
 {
-    public long CacheHits;
-    public long NegativeHits;
-    public long CacheMisses;
+    internal readonly StripedCounter Hits = new();
+    internal readonly StripedCounter NegativeHitCount = new();
+    internal readonly StripedCounter Misses = new();
+    internal readonly StripedCounter FailureHitCount = new();
+    internal readonly StripedCounter Autopathed = new();
+
+    public long CacheHits => Hits.Value;
+    public long NegativeHits => NegativeHitCount.Value;
+    public long CacheMisses => Misses.Value;
 
     /// <summary>Hits on a cached failure: answered SERVFAIL (or stale) without asking upstream.</summary>
-    public long FailureHits;
+    public long FailureHits => FailureHitCount.Value;
     public long ServedStale;
     public long Prefetches;
 
@@ -26,7 +35,7 @@ public sealed class ServerCounters
     public long SendErrors;
 
     /// <summary>Answers autopath found under another name of the client's search list.</summary>
-    public long AutopathAnswers;
+    public long AutopathAnswers => Autopathed.Value;
 
     /// <summary>Queries the clients did not have to send because autopath answered for them.</summary>
     public long AutopathExpansionsSaved;

@@ -22,6 +22,10 @@ public sealed class DnsMetrics
 
     private readonly CollectorRegistry _registry = Metrics.NewCustomRegistry();
 
+    /// <summary>Upstream answers carry a header rcode (4 bits).</summary>
+    private const int HeaderRcodes = 16;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<UpstreamServer, Histogram.Child?[]> _proxyDurations = new();
+
     /// <summary>The (zone, upstream) health series published at the last scrape, so removed upstreams lose theirs.</summary>
     private HashSet<(string Zone, string To)> _healthSeries = [];
 
@@ -148,16 +152,15 @@ public sealed class DnsMetrics
     public void PublishBeforeScrape(QueryPipeline pipeline, DnsCache cache, ForwarderCounters forwarder, ClientPolicy clients, Func<ZoneRouter> router,
         string server)
     {
-        forwarder.AnswerObserved = (upstream, rcode, duration) =>
-            ProxyDuration.WithLabels("forward", upstream.EndPoint.ToString(), Protocol.DnsRcode.Name(rcode)).Observe(duration.TotalSeconds);
+        forwarder.AnswerObserved = ObserveUpstreamAnswer;
         forwarder.HealthCheckFailed = upstream => HealthCheckFailures.WithLabels("forward", upstream.EndPoint.ToString()).Inc();
         ServerCounters s = pipeline.Counters;
         _registry.AddBeforeCollectCallback(() =>
         {
-            long hits = Interlocked.Read(ref s.CacheHits);
-            long negativeHits = Interlocked.Read(ref s.NegativeHits);
-            long failureHits = Interlocked.Read(ref s.FailureHits);
-            long misses = Interlocked.Read(ref s.CacheMisses);
+            long hits = s.CacheHits;
+            long negativeHits = s.NegativeHits;
+            long failureHits = s.FailureHits;
+            long misses = s.CacheMisses;
             CacheHits.WithLabels(server, "success", CacheZones, "").IncTo(hits);
             CacheHits.WithLabels(server, "denial", CacheZones, "").IncTo(negativeHits);
             CacheMisses.WithLabels(server, CacheZones, "").IncTo(misses + failureHits);
@@ -181,7 +184,7 @@ public sealed class DnsMetrics
             TcpRejected.IncTo(Interlocked.Read(ref s.TcpConnectionsRejected));
             SendErrors.IncTo(Interlocked.Read(ref s.SendErrors));
             MissesOffListener.IncTo(Interlocked.Read(ref s.MissesCompletedOffListener));
-            AutopathAnswers.IncTo(Interlocked.Read(ref s.AutopathAnswers));
+            AutopathAnswers.IncTo(s.AutopathAnswers);
             AutopathSaved.IncTo(Interlocked.Read(ref s.AutopathExpansionsSaved));
             InternalErrors.IncTo(Interlocked.Read(ref s.InternalErrors));
             RefusedClients.IncTo(Interlocked.Read(ref clients.Refused));
@@ -212,6 +215,17 @@ public sealed class DnsMetrics
 
             _healthSeries = published;
         });
+    }
+
+    /// <summary>
+    /// One upstream answer into coredns_proxy_request_duration_seconds: the series of an (upstream, rcode) pair is bound
+    /// once, so a miss costs a lookup by the upstream and an Observe, not an endpoint string and a label search.
+    /// </summary>
+    private void ObserveUpstreamAnswer(UpstreamServer upstream, int rcode, TimeSpan duration)
+    {
+        Histogram.Child?[] byRcode = _proxyDurations.GetOrAdd(upstream, static _ => new Histogram.Child?[HeaderRcodes]);
+        int index = Math.Clamp(rcode, 0, HeaderRcodes - 1);
+        (byRcode[index] ??= ProxyDuration.WithLabels("forward", upstream.EndPoint.ToString(), Protocol.DnsRcode.Name(index))).Observe(duration.TotalSeconds);
     }
 
     /// <summary>Publishes the dnstap writer's state at every scrape (only with --dnstap).</summary>
