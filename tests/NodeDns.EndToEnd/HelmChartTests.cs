@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using NodeDns.EndToEnd.Support;
 
 namespace NodeDns.EndToEnd;
@@ -20,6 +21,7 @@ public sealed class HelmChartTests
         new[] { "--set", "nodeSetup.mode=none", "--set", "handoff.enabled=false", "--set", "monitoring.serviceMonitor.enabled=false",
             "--set", "localIps={169.254.20.10,fd00::10}", "--set", "cache.size=50000", "--set", "cache.memory=256Mi",
             "--set", "extraArgs={--log-level,debug}", "--set-json", "extraConfig={\"clientMissRate\":1000}" },
+        new[] { "--set", "nodeSetup.mode=cilium-lrp", "--set", "dnsPort=5353", "--set", "monitoring.prometheusRule.enabled=true" },
         new[] { "--set", "image.repository=registry.example/nodedns", "--set", "image.tag=1.2.3", "--set", "fullnameOverride=dns-cache",
             "--set", "serviceAccount.create=false", "--set", "serviceAccount.name=existing", "--set", "kubeDnsUpstreamService=false",
             "--set", "tolerations=null", "--set", "priorityClassName=" },
@@ -82,8 +84,38 @@ public sealed class HelmChartTests
         Assert.Equal(["config"], none.Volumes);
     }
 
+    [Fact]
+    public async Task In_cilium_lrp_mode_it_runs_nodedns_as_the_cilium_overlay_does()
+    {
+        (_, Manifests chart) = await RenderAsync(["--set", "nodeSetup.mode=cilium-lrp"]);
+        ToolResult kustomize = await Tools.RunAsync("kubectl", ["kustomize", Path.Combine(Root, "deploy", "overlays", "cilium-lrp")]);
+        Assert.True(kustomize.ExitCode == 0, kustomize.Error);
+        Manifests overlay = Manifests.Parse(kustomize.Output);
+
+        Assert.Equal(overlay.Names.Order(), chart.Names.Order());
+        Assert.Equal(await overlay.EffectiveSettingsAsync(), await chart.EffectiveSettingsAsync());
+        Assert.Equal(overlay.Capabilities, chart.Capabilities);
+        Assert.Equal(overlay.Volumes.Order(), chart.Volumes.Order());
+        Manifests.AssertSame(overlay.Container["readinessProbe"], chart.Container["readinessProbe"]);
+        Assert.False((bool?)chart.Single("DaemonSet")["spec"]!["template"]!["spec"]!["hostNetwork"]);
+
+        JsonNode policy = chart.Single("CiliumLocalRedirectPolicy")["spec"]!;
+        JsonNode expected = overlay.Single("CiliumLocalRedirectPolicy")["spec"]!;
+        foreach (string field in (string[])["redirectFrontend", "skipRedirectFromBackend"])
+        {
+            Manifests.AssertSame(expected[field], policy[field]);
+        }
+
+        Manifests.AssertSame(expected["redirectBackend"]!["toPorts"], policy["redirectBackend"]!["toPorts"]);
+        JsonNode podLabels = chart.Single("DaemonSet")["spec"]!["template"]!["metadata"]!["labels"]!;
+        foreach ((string key, JsonNode? value) in policy["redirectBackend"]!["localEndpointSelector"]!["matchLabels"]!.AsObject())
+        {
+            Assert.Equal((string?)value, (string?)podLabels[key]);
+        }
+    }
+
     [Theory]
-    [InlineData("--set", "nodeSetup.mode=ipvs", "nodeSetup.mode must be iptables, nftables or none")]
+    [InlineData("--set", "nodeSetup.mode=ipvs", "nodeSetup.mode must be iptables, nftables, none or cilium-lrp")]
     [InlineData("--set-json", "upstreams=[{\"zone\":\"cluster.local\",\"servers\":[]}]", "upstreams zone cluster.local needs servers")]
     [InlineData("--set-json", "upstreams=[{\"servers\":[\"10.0.0.10\"]}]", "each upstreams entry needs a zone")]
     public async Task Bad_values_fail_the_rendering_naming_the_value(string how, string value, string message)

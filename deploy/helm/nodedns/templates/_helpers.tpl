@@ -34,9 +34,19 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 
 {{/* The node is prepared by NodeDns itself (interface and firewall rules), which needs NET_ADMIN. */}}
 {{- define "nodedns.setsUpNode" -}}
-{{- if has .Values.nodeSetup.mode (list "iptables" "nftables") }}true{{ else if eq .Values.nodeSetup.mode "none" }}{{ else }}
-{{- fail (printf "nodeSetup.mode must be iptables, nftables or none, not %q" .Values.nodeSetup.mode) }}
+{{- if has .Values.nodeSetup.mode (list "iptables" "nftables") }}true{{ else if has .Values.nodeSetup.mode (list "none" "cilium-lrp") }}{{ else }}
+{{- fail (printf "nodeSetup.mode must be iptables, nftables, none or cilium-lrp, not %q" .Values.nodeSetup.mode) }}
 {{- end }}
+{{- end }}
+
+{{/* An ordinary pod behind a CiliumLocalRedirectPolicy for the kube-dns Service (docs/cilium-local-redirect.md). */}}
+{{- define "nodedns.redirected" -}}
+{{- if eq .Values.nodeSetup.mode "cilium-lrp" }}true{{ end }}
+{{- end }}
+
+{{/* The node directory for the snapshot (and, on the host network, the hand-off socket and the lock). */}}
+{{- define "nodedns.usesState" -}}
+{{- if and .Values.handoff.enabled (or (not (include "nodedns.redirected" .)) .Values.handoff.snapshot) }}true{{ end }}
 {{- end }}
 
 {{/* nodedns.json: what a reload can apply lives here (the file is watched); see nodedns help serve. */}}
@@ -52,8 +62,6 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- end }}
 {{- end }}
 {{- $config := dict
-  "localIp" (join "," .Values.localIps)
-  "dnsPort" .Values.dnsPort
   "upstream" $upstream
   "cacheSize" .Values.cache.size
   "cacheMemory" .Values.cache.memory
@@ -69,6 +77,12 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
   "autopath" .Values.podWatch.autopath
   "clusterDomain" .Values.podWatch.clusterDomain
 }}
+{{- if include "nodedns.redirected" . }}
+{{- $_ := set $config "listen" (list (printf "0.0.0.0:%v" .Values.dnsPort)) }}
+{{- else }}
+{{- $_ := set $config "localIp" (join "," .Values.localIps) }}
+{{- $_ := set $config "dnsPort" .Values.dnsPort }}
+{{- end }}
 {{- mustMergeOverwrite $config .Values.extraConfig | toPrettyJson }}
 {{- end }}
 
@@ -80,11 +94,11 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- $args = append $args "--fail-open" }}
 {{- end }}
 {{- end }}
-{{- if .Values.handoff.enabled }}
+{{- if and .Values.handoff.enabled (not (include "nodedns.redirected" .)) }}
 {{- $args = concat $args (list "--handoff-socket" "/run/nodedns/handoff.sock" "--lock-file" "/run/nodedns/nodedns.lock") }}
-{{- if .Values.handoff.snapshot }}
-{{- $args = concat $args (list "--snapshot" "/run/nodedns/cache.snapshot") }}
 {{- end }}
+{{- if and .Values.handoff.enabled .Values.handoff.snapshot }}
+{{- $args = concat $args (list "--snapshot" "/run/nodedns/cache.snapshot") }}
 {{- end }}
 {{- concat $args .Values.extraArgs | toJson }}
 {{- end }}
