@@ -15,13 +15,29 @@ public sealed class DnstapTests(NsdUpstream nsd) : IClassFixture<NsdUpstream>
 
     private static string NewSocketPath() => Path.Combine(Directory.CreateTempSubdirectory("nodedns-dnstap-").FullName, "dnstap.sock");
 
+    /// <summary>A reader on a new Unix socket and nodedns writing dnstap to it, forwarding to NSD.</summary>
+    private async Task<ReaderAndDaemon> StartWithReaderAsync(params string[] dnstapOptions)
+    {
+        string socket = NewSocketPath();
+        DnstapReader reader = await DnstapReader.ListenOnUnixSocketAsync(socket);
+        NodeDnsProcess daemon = await NodeDnsProcess.StartAsync(["--upstream", nsd.EndPoint.ToString(), "--dnstap", $"unix:{socket}", .. dnstapOptions]);
+        return new ReaderAndDaemon(reader, daemon);
+    }
+
+    private sealed record ReaderAndDaemon(DnstapReader Reader, NodeDnsProcess Daemon) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Daemon.DisposeAsync();
+            await Reader.DisposeAsync();
+        }
+    }
+
     [Fact]
     public async Task Client_and_forwarder_queries_and_responses_reach_a_real_reader_over_a_unix_socket()
     {
-        string socket = NewSocketPath();
-        await using DnstapReader reader = await DnstapReader.ListenOnUnixSocketAsync(socket);
-        await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", nsd.EndPoint.ToString(), "--dnstap", $"unix:{socket}",
-            "--dnstap-identity", "e2e-node");
+        await using ReaderAndDaemon run = await StartWithReaderAsync("--dnstap-identity", "e2e-node");
+        (DnstapReader reader, NodeDnsProcess daemon) = run;
 
         IDnsQueryResponse miss = await daemon.Client().QueryAsync("www.example.test", QueryType.A);
         IDnsQueryResponse hit = await daemon.Client().QueryAsync("www.example.test", QueryType.A);
@@ -107,10 +123,8 @@ public sealed class DnstapTests(NsdUpstream nsd) : IClassFixture<NsdUpstream>
     [Fact]
     public async Task A_reader_that_stops_reading_does_not_slow_dns()
     {
-        string socket = NewSocketPath();
-        await using DnstapReader reader = await DnstapReader.ListenOnUnixSocketAsync(socket);
-        await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", nsd.EndPoint.ToString(), "--dnstap", $"unix:{socket}",
-            "--dnstap-queue", "64");
+        await using ReaderAndDaemon run = await StartWithReaderAsync("--dnstap-queue", "64");
+        (DnstapReader reader, NodeDnsProcess daemon) = run;
         Assert.Single((await daemon.Client().QueryAsync("www.example.test", QueryType.A)).Answers.ARecords());
         await Eventually.TrueAsync(() => reader.Messages.Count > 0, Arrival);
 

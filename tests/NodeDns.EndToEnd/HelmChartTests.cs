@@ -43,15 +43,7 @@ public sealed class HelmChartTests
     [Fact]
     public async Task With_default_values_it_runs_nodedns_as_the_kustomize_base_does()
     {
-        (_, Manifests chart) = await RenderAsync([]);
-        ToolResult kustomize = await Tools.RunAsync("kubectl", ["kustomize", Path.Combine(Root, "deploy", "base")]);
-        Assert.True(kustomize.ExitCode == 0, kustomize.Error);
-        Manifests base_ = Manifests.Parse(kustomize.Output);
-
-        Assert.Equal(base_.Names.Order(), chart.Names.Order());
-        Assert.Equal(await base_.EffectiveSettingsAsync(), await chart.EffectiveSettingsAsync());
-        Assert.Equal(base_.Capabilities, chart.Capabilities);
-        Assert.Equal(base_.Volumes.Order(), chart.Volumes.Order());
+        (Manifests chart, Manifests base_) = await RenderBothAsync([], "base");
         foreach (string field in (string[])["livenessProbe", "readinessProbe", "ports", "env", "resources"])
         {
             Manifests.AssertSame(base_.Container[field], chart.Container[field]);
@@ -87,15 +79,7 @@ public sealed class HelmChartTests
     [Fact]
     public async Task In_cilium_lrp_mode_it_runs_nodedns_as_the_cilium_overlay_does()
     {
-        (_, Manifests chart) = await RenderAsync(["--set", "nodeSetup.mode=cilium-lrp"]);
-        ToolResult kustomize = await Tools.RunAsync("kubectl", ["kustomize", Path.Combine(Root, "deploy", "overlays", "cilium-lrp")]);
-        Assert.True(kustomize.ExitCode == 0, kustomize.Error);
-        Manifests overlay = Manifests.Parse(kustomize.Output);
-
-        Assert.Equal(overlay.Names.Order(), chart.Names.Order());
-        Assert.Equal(await overlay.EffectiveSettingsAsync(), await chart.EffectiveSettingsAsync());
-        Assert.Equal(overlay.Capabilities, chart.Capabilities);
-        Assert.Equal(overlay.Volumes.Order(), chart.Volumes.Order());
+        (Manifests chart, Manifests overlay) = await RenderBothAsync(["--set", "nodeSetup.mode=cilium-lrp"], "overlays/cilium-lrp");
         Manifests.AssertSame(overlay.Container["readinessProbe"], chart.Container["readinessProbe"]);
         Assert.False((bool?)chart.Single("DaemonSet")["spec"]!["template"]!["spec"]!["hostNetwork"]);
 
@@ -157,6 +141,24 @@ public sealed class HelmChartTests
         Tools.RunAsync("node", [Path.Combine(Root, "deploy", "validate", "helm-values-table.mjs"), mode, chart]);
 
     private static Task<ToolResult> Helm(string[] args) => Tools.RunAsync("helm", args, TimeSpan.FromMinutes(1));
+
+    /// <summary>
+    /// The chart with <paramref name="values"/> and a kustomization rendered by the real tools, checked to hold the same
+    /// objects and to run nodedns with the same settings, capabilities and volumes.
+    /// </summary>
+    private static async Task<(Manifests Chart, Manifests Kustomized)> RenderBothAsync(string[] values, string kustomization)
+    {
+        (_, Manifests chart) = await RenderAsync(values);
+        ToolResult kustomize = await Tools.RunAsync("kubectl", ["kustomize", Path.Combine(Root, "deploy", kustomization)]);
+        Assert.True(kustomize.ExitCode == 0, kustomize.Error);
+        Manifests kustomized = Manifests.Parse(kustomize.Output);
+
+        Assert.Equal(kustomized.Names.Order(), chart.Names.Order());
+        Assert.Equal(await kustomized.EffectiveSettingsAsync(), await chart.EffectiveSettingsAsync());
+        Assert.Equal(kustomized.Capabilities, chart.Capabilities);
+        Assert.Equal(kustomized.Volumes.Order(), chart.Volumes.Order());
+        return (chart, kustomized);
+    }
 
     private static async Task<(string File, Manifests Rendered)> RenderAsync(string[] values)
     {
