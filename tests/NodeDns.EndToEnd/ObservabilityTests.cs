@@ -47,6 +47,32 @@ public sealed class ObservabilityTests
     }
 
     [Fact]
+    public async Task Every_garbage_collection_pause_lands_in_the_pause_histogram()
+    {
+        await using ScriptedUpstream upstream = ScriptedUpstream.Answering();
+        await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", upstream.EndPoint.ToString(), "--cache-size", "200000");
+        LookupClient client = daemon.Client();
+
+        // Unique names: each miss allocates, so collections follow. Bounded: at most 40,000 questions, 50 at a time.
+        string metrics = await daemon.ScrapeAsync();
+        for (int batch = 0; batch < 800 && MetricsText.Value(metrics, "nodedns_gc_pause_duration_seconds_count") < 3; batch++)
+        {
+            await Task.WhenAll(Enumerable.Range(0, 50).Select(i => client.QueryAsync($"gc{batch}-{i}.example", QueryType.A)));
+            if (batch % 20 == 19)
+            {
+                metrics = await daemon.ScrapeAsync();
+            }
+        }
+
+        double pauses = MetricsText.Value(metrics, "nodedns_gc_pause_duration_seconds_count");
+        Assert.True(pauses >= 3, metrics);
+        double observed = MetricsText.Value(metrics, "nodedns_gc_pause_duration_seconds_sum");
+        double total = MetricsText.Value(metrics, "nodedns_gc_pause_seconds_total");
+        Assert.InRange(observed, 1e-6, total + 1e-3); // what the histogram saw is part of all the pausing the GC reports
+        Assert.True(MetricsText.Value(metrics, "nodedns_gc_collections_unseen_total") < pauses, metrics);
+    }
+
+    [Fact]
     public async Task Lameduck_says_not_ready_at_once_keeps_answering_then_exits_0()
     {
         await using ScriptedUpstream upstream = Answering(1);

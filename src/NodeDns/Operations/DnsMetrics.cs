@@ -228,6 +228,14 @@ public sealed class DnsMetrics
         (byRcode[index] ??= ProxyDuration.WithLabels("forward", upstream.EndPoint.ToString(), Protocol.DnsRcode.Name(index))).Observe(duration.TotalSeconds);
     }
 
+    private GcPauseWatch? _gcPauses;
+
+    /// <summary>Records every garbage collection's pauses from now on (the daemon; not the tests' and benchmarks' metrics).</summary>
+    public void WatchGcPauses() => _gcPauses ??= new GcPauseWatch(Metrics.WithCustomRegistry(_registry));
+
+    /// <summary>Stops <see cref="WatchGcPauses"/>.</summary>
+    public void StopWatchingGcPauses() => _gcPauses?.Stop();
+
     /// <summary>Publishes the dnstap writer's state at every scrape (only with --dnstap).</summary>
     public void PublishDnstap(NodeDns.Dnstap.DnstapWriter writer)
     {

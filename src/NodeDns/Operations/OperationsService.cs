@@ -15,6 +15,7 @@ public sealed partial class OperationsService(BoundListeners listeners, DnsServi
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        metrics.WatchGcPauses();
         foreach (HttpEndpoint http in listeners.Http)
         {
             http.Start(HandleAsync);
@@ -26,6 +27,7 @@ public sealed partial class OperationsService(BoundListeners listeners, DnsServi
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
+        metrics.StopWatchingGcPauses();
         foreach (HttpEndpoint http in listeners.Http)
         {
             http.Dispose();
