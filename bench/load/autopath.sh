@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # Node-local autopath under dnsperf: server CPU per external lookup made by a pod with ndots:5, with autopath (the pod
 # sends A and AAAA of the first expansion) and without (A and AAAA for three cluster expansions and the name itself).
-# The client address 127.0.0.1 is a pod of the node (namespace qa) for a fake API server; NSD on loopback answers
-# *.ext.example.test and NXDOMAIN under cluster.local. Every run is bounded by --duration (default 10 s).
+# The client address 127.0.0.1 is a pod of the node (namespace qa) for a fake API server; NSD on loopback
+# (upstream.sh) answers *.ext.example.test and NXDOMAIN under cluster.local. Every run is bounded by --duration (default 10 s).
 #   bench/load/autopath.sh [--duration S] [--names N]
 set -euo pipefail
-cd "$(dirname "$0")/../.."
 duration=10; names=200
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -14,41 +13,7 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--duration S] [--names N]" >&2; exit 2;;
   esac
 done
-command -v nsd >/dev/null 2>&1 || [ -x /usr/sbin/nsd ] || { echo "bench/load: nsd is needed (apt install nsd)" >&2; exit 1; }
-command -v dnsperf >/dev/null 2>&1 || { echo "bench/load: dnsperf is needed (apt install dnsperf)" >&2; exit 1; }
-dotnet publish src/NodeDns -c Release -o artifacts/bench-nodedns --nologo -v quiet
-NODEDNS=$PWD/artifacts/bench-nodedns/nodedns
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.3; rm -rf "$WORK"; }
-trap cleanup EXIT
-
-# Upstream: NSD with the external names and an empty cluster.local.
-printf '$ORIGIN example.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 60\n@ IN NS ns1\nns1 IN A 127.0.0.1\n*.ext IN A 192.0.2.7\n' > "$WORK/example.zone"
-printf '$ORIGIN cluster.local.\n$TTL 30\n@ IN SOA ns hostmaster 1 7200 1800 86400 30\n@ IN NS ns\nns IN A 127.0.0.1\n' > "$WORK/cluster.zone"
-cat > "$WORK/nsd.conf" <<CONF
-server:
-  ip-address: 127.0.0.1@5398
-  username: ""
-  chroot: ""
-  zonesdir: "$WORK"
-  database: ""
-  zonelistfile: "$WORK/zone.list"
-  pidfile: "$WORK/nsd.pid"
-  xfrdfile: "$WORK/xfrd.state"
-  xfrdir: "$WORK"
-  logfile: "$WORK/nsd.log"
-  server-count: 1
-remote-control:
-  control-enable: no
-zone:
-  name: example.test
-  zonefile: example.zone
-zone:
-  name: cluster.local
-  zonefile: cluster.zone
-CONF
-nsd -d -c "$WORK/nsd.conf" & PIDS+=($!)
+source "$(dirname "$0")/upstream.sh"
 
 # The API server: one pod, 127.0.0.1 in namespace qa; the watch stays open and quiet.
 cat > "$WORK/api.py" <<'PY'
@@ -78,15 +43,15 @@ for i in $(seq "$names"); do
 done
 
 run() { # $1 autopath on|off, $2 query file, $3 queries per lookup
-  "$NODEDNS" --listen 127.0.0.1:5397 --upstream 127.0.0.1:5398 --metrics 127.0.0.1:9397 --log-level warning \
+  "$NODEDNS" --listen 127.0.0.1:5397 --upstream 127.0.0.1:$UPSTREAM_PORT --metrics 127.0.0.1:9397 --log-level warning \
     --kubeconfig "$WORK/kubeconfig" --node-name bench --host-resolv-conf "$WORK/host-resolv.conf" --autopath "$1" --udp-sockets 1 & local pid=$!
   PIDS+=($pid)
   for _ in $(seq 100); do curl -sf 127.0.0.1:9397/metrics | grep -q '^nodedns_pod_watch_pods 1' && break; sleep 0.1; done
   dnsperf -s 127.0.0.1 -p 5397 -d "$WORK/$2" -l 2 -c 1 -q 50 > /dev/null 2>&1 # warm the cache
   local before after out
-  before=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  before=$(cpu_ticks "$pid")
   out=$(dnsperf -s 127.0.0.1 -p 5397 -d "$WORK/$2" -l "$duration" -c 4 -q 100 2>&1)
-  after=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  after=$(cpu_ticks "$pid")
   local completed ticks
   completed=$(echo "$out" | awk '/Queries completed:/ {print $3}')
   ticks=$(getconf CLK_TCK)

@@ -1,5 +1,7 @@
-# Sourced by the bench/load scripts: publishes NodeDns and starts NSD on 127.0.0.1:$UPSTREAM_PORT with a zone
-# whose wildcard (*.miss.example.test) answers every unique name. Everything stops when the script exits.
+# Sourced by the bench/load scripts: publishes NodeDns and starts NSD on 127.0.0.1:$UPSTREAM_PORT with example.test,
+# whose wildcards answer every unique name (*.miss.example.test) and external names (*.ext.example.test), and an empty
+# cluster.local (NXDOMAIN for search-list expansions). Everything stops when the script exits: NodeDns
+# ($NODEDNS_PID), any process the script adds to PIDS, and NSD.
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 UPSTREAM_PORT=${UPSTREAM_PORT:-5399}
 command -v nsd >/dev/null 2>&1 || [ -x /usr/sbin/nsd ] || { echo "bench/load: nsd is needed (apt install nsd)" >&2; exit 1; }
@@ -7,8 +9,10 @@ command -v dnsperf >/dev/null 2>&1 || { echo "bench/load: dnsperf is needed (apt
 dotnet publish src/NodeDns -c Release -o artifacts/bench-nodedns --nologo -v quiet
 NODEDNS=$PWD/artifacts/bench-nodedns/nodedns
 WORK=$(mktemp -d)
+PIDS=()
 cleanup() {
   [ -n "${NODEDNS_PID:-}" ] && kill "$NODEDNS_PID" 2>/dev/null
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   if [ -f "$WORK/nsd.pid" ]; then
     local nsd_pid
     nsd_pid=$(cat "$WORK/nsd.pid")
@@ -25,7 +29,9 @@ cat > "$WORK/example.zone" <<ZONE
 @ IN NS ns1
 ns1 IN A 127.0.0.1
 *.miss IN A 192.0.2.99
+*.ext IN A 192.0.2.7
 ZONE
+printf '$ORIGIN cluster.local.\n$TTL 30\n@ IN SOA ns hostmaster 1 7200 1800 86400 30\n@ IN NS ns\nns IN A 127.0.0.1\n' > "$WORK/cluster.zone"
 cat > "$WORK/nsd.conf" <<CONF
 server:
   ip-address: 127.0.0.1@$UPSTREAM_PORT
@@ -45,6 +51,9 @@ remote-control:
 zone:
   name: example.test
   zonefile: example.zone
+zone:
+  name: cluster.local
+  zonefile: cluster.zone
 CONF
 taskset -c 0 nsd -c "$WORK/nsd.conf"
 

@@ -71,11 +71,11 @@ public sealed class DnstapEncoder(byte[] identity, byte[] version)
         Span<byte> address = stackalloc byte[16];
         if (entry.Initiator.Port != 0)
         {
-            at += Bytes(destination[at..], QueryAddress, address[..entry.Initiator.WriteAddress(address)]);
+            at += Bytes(destination[at..], QueryAddress, address[..entry.Initiator.Address.WriteBytes(address)]);
             at += Number(destination[at..], QueryPort, entry.Initiator.Port);
         }
 
-        at += Bytes(destination[at..], ResponseAddress, address[..entry.Responder.WriteAddress(address)]);
+        at += Bytes(destination[at..], ResponseAddress, address[..entry.Responder.Address.WriteBytes(address)]);
         at += Number(destination[at..], ResponsePort, entry.Responder.Port);
 
         long seconds = entry.UnixTicks / TimeSpan.TicksPerSecond;

@@ -94,9 +94,18 @@ internal sealed unsafe class BatchedDatagrams : IDisposable
     public int SendQueued(Socket socket)
     {
         int failed = SendAll((int)socket.SafeHandle.DangerousGetHandle(), _replies, _replyCount);
+        SentCount = _replyCount;
         _replyCount = 0;
         return failed;
     }
+
+    /// <summary>How many answers the last <see cref="SendQueued"/> sent; they can be read until the next receive.</summary>
+    public int SentCount { get; private set; }
+
+    /// <summary>The datagram that sent answer <paramref name="sent"/> (of <see cref="SentCount"/>) answers.</summary>
+    public int SentFor(int sent) => (int)(((byte*)_replyVectors[sent].Base - _responses) / SlotLength);
+
+    public ReadOnlySpan<byte> SentAnswer(int sent) => new(_replyVectors[sent].Base, (int)_replyVectors[sent].Length);
 
     public void Dispose() => NativeMemory.Free(_memory);
 }

@@ -18,20 +18,37 @@ public readonly record struct ClientAddress(UInt128 Value)
             ? new ClientAddress(BinaryPrimitives.ReadUInt128BigEndian(Interop.Sockaddr.Inet6Address(raw)))
             : new ClientAddress(V4Mapped | BinaryPrimitives.ReadUInt32BigEndian(Interop.Sockaddr.InetAddress(raw)));
 
+    /// <summary>Without allocating (an IPv4 address is mapped here, not by <see cref="IPAddress.MapToIPv6"/>).</summary>
     public static ClientAddress From(IPAddress address)
     {
         Span<byte> bytes = stackalloc byte[16];
-        address.MapToIPv6().TryWriteBytes(bytes, out _);
-        return new ClientAddress(BinaryPrimitives.ReadUInt128BigEndian(bytes));
+        address.TryWriteBytes(bytes, out int length);
+        return length == 16
+            ? new ClientAddress(BinaryPrimitives.ReadUInt128BigEndian(bytes))
+            : new ClientAddress(V4Mapped | BinaryPrimitives.ReadUInt32BigEndian(bytes));
+    }
+
+    /// <summary>IPv4, or IPv4 mapped into IPv6 (how a dual-stack socket sees an IPv4 client).</summary>
+    public bool IsIpv4 => Value >> 32 == 0xFFFF;
+
+    /// <summary>The address in network order: 4 bytes for IPv4 (mapped or not), 16 for IPv6; returns the length.</summary>
+    public int WriteBytes(Span<byte> destination)
+    {
+        if (IsIpv4)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(destination, (uint)(Value & uint.MaxValue));
+            return 4;
+        }
+
+        BinaryPrimitives.WriteUInt128BigEndian(destination, Value);
+        return 16;
     }
 
     /// <summary>The address as <see cref="IPAddress"/>: IPv4 for addresses inside ::ffff:0:0/96.</summary>
     public IPAddress ToIPAddress()
     {
         Span<byte> bytes = stackalloc byte[16];
-        BinaryPrimitives.WriteUInt128BigEndian(bytes, Value);
-        var address = new IPAddress(bytes);
-        return address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        return new IPAddress(bytes[..WriteBytes(bytes)]);
     }
 
     public bool IsLoopback => (Value >> 24) == ((V4Mapped >> 24) | 127) || Value == UInt128.One;

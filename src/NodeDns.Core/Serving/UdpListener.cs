@@ -163,11 +163,9 @@ public sealed class UdpListener : IDisposable
     private void AnswerBatch(Socket socket, QueryPipeline pipeline, ClientContext context, BatchedDatagrams batch, MissReplyQueue missReplies,
         int received, byte[] key, Action<Exception> onError)
     {
-        Span<int> answered = stackalloc int[BatchedDatagrams.Batch];
         long receivedAt = pipeline.Dnstap is null ? 0 : DnstapLog.Now();
         for (int i = 0; i < received; i++)
         {
-            answered[i] = 0;
             try
             {
                 ReadOnlySpan<byte> query = batch.Request(i);
@@ -176,7 +174,6 @@ public sealed class UdpListener : IDisposable
                 {
                     case QueryOutcome.Answered:
                         batch.QueueReply(i, length);
-                        answered[i] = length;
                         break;
                     case QueryOutcome.Miss:
                         _ = AnswerMissAsync(socket, pipeline, missReplies, query.ToArray(), info, key.AsSpan(0, info.KeyLength).ToArray(),
@@ -194,22 +191,23 @@ public sealed class UdpListener : IDisposable
         Interlocked.Add(ref pipeline.Counters.SendErrors, batch.SendQueued(socket));
         if (pipeline.Dnstap is { } dnstap)
         {
-            LogBatch(dnstap, batch, received, answered, receivedAt);
+            LogBatch(dnstap, batch, received, receivedAt);
         }
     }
 
     /// <summary>After the batch's answers left: its queries (received at <paramref name="receivedAt"/>) and the answers given at once, to dnstap.</summary>
-    private void LogBatch(DnstapLog dnstap, BatchedDatagrams batch, int received, ReadOnlySpan<int> answered, long receivedAt)
+    private void LogBatch(DnstapLog dnstap, BatchedDatagrams batch, int received, long receivedAt)
     {
         var server = DnstapPeer.From(EndPoint);
         for (int i = 0; i < received; i++)
         {
-            var client = DnstapPeer.FromSockaddr(batch.Address(i));
-            dnstap.Log(DnstapMessageTypes.ClientQuery, overTcp: false, client, server, batch.Request(i), receivedAt);
-            if (answered[i] > 0)
-            {
-                dnstap.Log(DnstapMessageTypes.ClientResponse, overTcp: false, client, server, batch.ResponseBuffer(i)[..answered[i]]);
-            }
+            dnstap.Log(DnstapMessageTypes.ClientQuery, overTcp: false, DnstapPeer.FromSockaddr(batch.Address(i)), server, batch.Request(i), receivedAt);
+        }
+
+        for (int sent = 0; sent < batch.SentCount; sent++)
+        {
+            var client = DnstapPeer.FromSockaddr(batch.Address(batch.SentFor(sent)));
+            dnstap.Log(DnstapMessageTypes.ClientResponse, overTcp: false, client, server, batch.SentAnswer(sent));
         }
     }
 

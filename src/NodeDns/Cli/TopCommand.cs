@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using NodeDns.Daemon.Configuration;
+using NodeDns.Daemon.Operations;
 
 namespace NodeDns.Daemon.Cli;
 
@@ -65,26 +66,23 @@ public static class TopCommand
     /// <summary>The plain-text view of a <c>/debug/top</c> document.</summary>
     public static string Render(string json)
     {
-        using JsonDocument document = JsonDocument.Parse(json);
-        JsonElement root = document.RootElement;
+        TopReport report = JsonSerializer.Deserialize(json, TopJson.Default.TopReport) ?? throw new JsonException("empty /debug/top document");
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"nodedns top: the last {root.GetProperty("windowSeconds").GetDouble():0} s, "
-            + $"1 query in {root.GetProperty("sampleEvery").GetInt32()} sampled (counts are estimates)");
+        text.AppendLine(CultureInfo.InvariantCulture, $"nodedns top: the last {report.WindowSeconds:0} s, "
+            + $"1 query in {report.SampleEvery} sampled (counts are estimates)");
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"{"CLIENT",-44} {"QUERIES",9} {"NXDOMAIN",9} {"MISSES",9} {"NX/OK",7}");
-        foreach (JsonElement client in root.GetProperty("clients").EnumerateArray())
+        foreach (TopClient client in report.Clients)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"{Cut(client.GetProperty("client").GetString()!, 44),-44} "
-                + $"{client.GetProperty("queries").GetInt64(),9} {client.GetProperty("nxdomain").GetInt64(),9} {client.GetProperty("misses").GetInt64(),9} "
-                + $"{client.GetProperty("expansionNxPerSuccess").GetDouble(),7:0.00}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"{Cut(client.Client, 44),-44} "
+                + $"{client.Queries,9} {client.NxDomain,9} {client.Misses,9} {client.ExpansionNxPerSuccess,7:0.00}");
         }
 
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"{"NAME",-64} {"QUERIES",9} {"NXDOMAIN",9}");
-        foreach (JsonElement name in root.GetProperty("names").EnumerateArray())
+        foreach (TopName name in report.Names)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"{Cut(name.GetProperty("name").GetString()!, 64),-64} "
-                + $"{name.GetProperty("queries").GetInt64(),9} {name.GetProperty("nxdomain").GetInt64(),9}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"{Cut(name.Name, 64),-64} {name.Queries,9} {name.NxDomain,9}");
         }
 
         return text.ToString();

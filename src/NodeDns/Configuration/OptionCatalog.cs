@@ -224,17 +224,9 @@ public static class OptionCatalog
         },
         s => s.LogLevel, (s, l) => s with { LogLevel = l });
 
-    public static readonly OptionSpec PodWatch = new()
-    {
-        Name = "pod-watch", JsonKey = "podWatch", Reload = NeedsRestart,
-        Help = "watch the pods of this node through the Kubernetes API: on, off or auto",
-        DefaultDescription = "auto: on in a cluster (KUBERNETES_SERVICE_HOST set) or with --kubeconfig, else off",
-        Show = s => s.PodWatch switch { null => "auto", true => "on", false => "off" },
-        Apply = (s, v) => s with
-        {
-            PodWatch = Choice(v, new Dictionary<string, bool?> { ["auto"] = null, ["on"] = true, ["off"] = false, ["true"] = true, ["false"] = false }),
-        },
-    };
+    public static readonly OptionSpec PodWatch = AutoOnOff("pod-watch", "podWatch",
+        "watch the pods of this node through the Kubernetes API: on, off or auto",
+        "auto: on in a cluster (KUBERNETES_SERVICE_HOST set) or with --kubeconfig, else off", s => s.PodWatch, (s, on) => s with { PodWatch = on });
 
     public static readonly OptionSpec Kubeconfig = Path("kubeconfig", "kubeconfig", "kubeconfig file for the pod watch, instead of the in-cluster service account",
         s => s.Kubeconfig, (s, p) => s with { Kubeconfig = p });
@@ -265,17 +257,9 @@ public static class OptionCatalog
         },
     };
 
-    public static readonly OptionSpec Autopath = new()
-    {
-        Name = "autopath", JsonKey = "autopath", Reload = NeedsRestart,
-        Help = "answer a pod's whole search list at once (node-local autopath): on, off or auto",
-        DefaultDescription = "auto: on when the pod watch is on",
-        Show = s => s.Autopath switch { null => "auto", true => "on", false => "off" },
-        Apply = (s, v) => s with
-        {
-            Autopath = Choice(v, new Dictionary<string, bool?> { ["auto"] = null, ["on"] = true, ["off"] = false, ["true"] = true, ["false"] = false }),
-        },
-    };
+    public static readonly OptionSpec Autopath = AutoOnOff("autopath", "autopath",
+        "answer a pod's whole search list at once (node-local autopath): on, off or auto",
+        "auto: on when the pod watch is on", s => s.Autopath, (s, on) => s with { Autopath = on });
 
     public static readonly OptionSpec HostResolvConf = new()
     {
@@ -390,6 +374,18 @@ public static class OptionCatalog
         Show = s => NameOf(choices, get(s)),
         Apply = (s, v) => set(s, Choice(v, choices)),
     };
+
+    /// <summary>on, off or auto (null: decided at start); needs a restart.</summary>
+    private static OptionSpec AutoOnOff(string name, string jsonKey, string help, string defaultDescription, Func<DaemonSettings, bool?> get,
+        Func<DaemonSettings, bool?, DaemonSettings> set) => new()
+    {
+        Name = name, JsonKey = jsonKey, Help = help, Reload = NeedsRestart, DefaultDescription = defaultDescription,
+        Show = s => get(s) switch { null => "auto", true => "on", false => "off" },
+        Apply = (s, v) => set(s, Choice(v, AutoOnOffChoices)),
+    };
+
+    private static readonly Dictionary<string, bool?> AutoOnOffChoices =
+        new() { ["auto"] = null, ["on"] = true, ["off"] = false, ["true"] = true, ["false"] = false };
 
     private static OptionSpec Path(string name, string jsonKey, string help, Func<DaemonSettings, string?> get,
         Func<DaemonSettings, string, DaemonSettings> set) => new()

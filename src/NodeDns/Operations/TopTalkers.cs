@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using NodeDns.Daemon.Kubernetes;
 using NodeDns.Protocol;
 using NodeDns.Serving;
@@ -5,10 +6,11 @@ using NodeDns.Serving;
 namespace NodeDns.Daemon.Operations;
 
 /// <summary>One client in the top view: a pod of the node, or an address that is none.</summary>
-public sealed record TopClient(string Client, string? Namespace, string? Pod, string Address, long Queries, long NxDomain, long Misses,
-    double ExpansionNxPerSuccess);
+/// <param name="ExpansionNxPerSuccess">NXDOMAIN answers to search-list expansions per successful lookup, to 2 decimals.</param>
+public sealed record TopClient(string Client, string? Namespace, string? Pod, string Address, long Queries,
+    [property: JsonPropertyName("nxdomain")] long NxDomain, long Misses, double ExpansionNxPerSuccess);
 
-public sealed record TopName(string Name, long Queries, long NxDomain);
+public sealed record TopName(string Name, long Queries, [property: JsonPropertyName("nxdomain")] long NxDomain);
 
 /// <summary>The heaviest clients and names over the last window; counts are estimates (sampled, space-saving).</summary>
 public sealed record TopReport(double WindowSeconds, int SampleEvery, IReadOnlyList<TopClient> Clients, IReadOnlyList<TopName> Names);
@@ -84,7 +86,7 @@ public sealed class TopTalkers(TimeProvider time, TimeSpan window, int sampleEve
         queries * sampleEvery,
         nxDomain * sampleEvery,
         misses * sampleEvery,
-        successes == 0 ? expansionNx : (double)expansionNx / successes);
+        Math.Round(successes == 0 ? expansionNx : (double)expansionNx / successes, 2));
 
     private static string AddressText(ClientAddress address) => address.ToIPAddress().ToString();
 

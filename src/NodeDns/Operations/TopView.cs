@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace NodeDns.Daemon.Operations;
 
@@ -24,44 +25,10 @@ public static class TopView
             : new HttpReply(200, "application/json", Json(insight.Top.Report()));
     }
 
-    public static byte[] Json(TopReport report)
-    {
-        using var stream = new MemoryStream();
-        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-        {
-            json.WriteStartObject();
-            json.WriteNumber("windowSeconds", report.WindowSeconds);
-            json.WriteNumber("sampleEvery", report.SampleEvery);
-            json.WriteStartArray("clients");
-            foreach (TopClient client in report.Clients)
-            {
-                json.WriteStartObject();
-                json.WriteString("client", client.Client);
-                json.WriteString("namespace", client.Namespace);
-                json.WriteString("pod", client.Pod);
-                json.WriteString("address", client.Address);
-                json.WriteNumber("queries", client.Queries);
-                json.WriteNumber("nxdomain", client.NxDomain);
-                json.WriteNumber("misses", client.Misses);
-                json.WriteNumber("expansionNxPerSuccess", Math.Round(client.ExpansionNxPerSuccess, 2));
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteStartArray("names");
-            foreach (TopName name in report.Names)
-            {
-                json.WriteStartObject();
-                json.WriteString("name", name.Name);
-                json.WriteNumber("queries", name.Queries);
-                json.WriteNumber("nxdomain", name.NxDomain);
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        }
-
-        return stream.ToArray();
-    }
+    public static byte[] Json(TopReport report) => JsonSerializer.SerializeToUtf8Bytes(report, TopJson.Default.TopReport);
 }
+
+/// <summary>The <c>/debug/top</c> document: written by <see cref="TopView"/>, read by <c>nodedns top</c>.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[JsonSerializable(typeof(TopReport))]
+internal sealed partial class TopJson : JsonSerializerContext;
