@@ -149,9 +149,7 @@ public sealed class HelmChartTests
     private static async Task<(Manifests Chart, Manifests Kustomized)> RenderBothAsync(string[] values, string kustomization)
     {
         (_, Manifests chart) = await RenderAsync(values);
-        ToolResult kustomize = await Tools.RunAsync("kubectl", ["kustomize", Path.Combine(Root, "deploy", kustomization)]);
-        Assert.True(kustomize.ExitCode == 0, kustomize.Error);
-        Manifests kustomized = Manifests.Parse(kustomize.Output);
+        (_, Manifests kustomized) = await Manifests.RenderAsync("kubectl", ["kustomize", Path.Combine(Root, "deploy", kustomization)]);
 
         Assert.Equal(kustomized.Names.Order(), chart.Names.Order());
         Assert.Equal(await kustomized.EffectiveSettingsAsync(), await chart.EffectiveSettingsAsync());
@@ -160,12 +158,6 @@ public sealed class HelmChartTests
         return (chart, kustomized);
     }
 
-    private static async Task<(string File, Manifests Rendered)> RenderAsync(string[] values)
-    {
-        ToolResult result = await Helm(["template", "nodedns", Chart, "--namespace", "kube-system", .. values]);
-        Assert.True(result.ExitCode == 0, result.Output + result.Error);
-        string file = Path.Combine(Directory.CreateTempSubdirectory("nodedns-helm-").FullName, "rendered.yaml");
-        await File.WriteAllTextAsync(file, result.Output);
-        return (file, Manifests.Parse(result.Output));
-    }
+    private static Task<(string File, Manifests Rendered)> RenderAsync(string[] values) =>
+        Manifests.RenderAsync("helm", ["template", "nodedns", Chart, "--namespace", "kube-system", .. values]);
 }

@@ -90,14 +90,8 @@ public sealed partial class ManifestTests
     [GeneratedRegex(@"```yaml\n(.*?)```", RegexOptions.Singleline)]
     private static partial Regex YamlBlock();
 
-    private static async Task<(string File, Manifests Rendered)> KustomizeAsync(string kustomization)
-    {
-        ToolResult result = await Tools.RunAsync("kubectl", ["kustomize", Path.Combine(Root, "deploy", kustomization)]);
-        Assert.True(result.ExitCode == 0, result.Output + result.Error);
-        string file = Path.Combine(Directory.CreateTempSubdirectory("nodedns-kustomize-").FullName, "rendered.yaml");
-        await File.WriteAllTextAsync(file, result.Output);
-        return (file, Manifests.Parse(result.Output));
-    }
+    private static Task<(string File, Manifests Rendered)> KustomizeAsync(string kustomization) =>
+        Manifests.RenderAsync("kubectl", ["kustomize", Path.Combine(Root, "deploy", kustomization)]);
 
     [Theory]
     [InlineData("good-misc.yaml")]

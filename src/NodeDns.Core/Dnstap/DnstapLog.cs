@@ -14,8 +14,6 @@ public sealed class DnstapLog(DnstapMessageTypes types, int capacity)
 
     public DnstapMessageTypes Types => types;
 
-    public bool Logs(DnstapMessageTypes type) => (types & type) != 0;
-
     /// <summary>Now, as dnstap timestamps count: 100 ns ticks since the Unix epoch.</summary>
     public static long Now() => DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks;
 

@@ -18,7 +18,7 @@ public sealed class DnstapWriter : IDisposable
     private readonly DnstapLog _log;
     private readonly DnstapTarget _target;
     private readonly DnstapEncoder _encoder;
-    private readonly Action<string> _report;
+    private readonly Action<string, bool> _report;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Thread _thread;
     private readonly byte[] _batch;
@@ -37,8 +37,8 @@ public sealed class DnstapWriter : IDisposable
     /// <summary>Connections that failed or were refused.</summary>
     public long ConnectionFailures;
 
-    /// <param name="report">Told, on the writer's thread, when the connection comes up or goes down.</param>
-    public DnstapWriter(DnstapLog log, DnstapTarget target, byte[] identity, byte[] version, Action<string> report)
+    /// <param name="report">Told, on the writer's thread, when the connection comes up (false) or goes down (true: a problem).</param>
+    public DnstapWriter(DnstapLog log, DnstapTarget target, byte[] identity, byte[] version, Action<string, bool> report)
     {
         _log = log;
         _target = target;
@@ -103,7 +103,7 @@ public sealed class DnstapWriter : IDisposable
             FrameStream.Handshake(socket);
             Volatile.Write(ref _socket, socket);
             _failureReported = false;
-            _report($"dnstap: writing to {_target}");
+            _report($"dnstap: writing to {_target}", false);
             return true;
         }
         catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
@@ -113,7 +113,7 @@ public sealed class DnstapWriter : IDisposable
             if (!_failureReported)
             {
                 _failureReported = true; // once per outage: the back-off keeps trying quietly
-                _report($"dnstap: cannot reach a reader at {_target}: {e.Message}; retrying with back-off");
+                _report($"dnstap: cannot reach a reader at {_target}: {e.Message}; retrying with back-off", true);
             }
 
             return false;
@@ -178,7 +178,7 @@ public sealed class DnstapWriter : IDisposable
         socket?.Dispose();
         _batchLength = 0;
         _batchFrames = 0;
-        _report(why);
+        _report(why, true);
     }
 
     /// <summary>On stop: writes what is still queued, then STOP and the reader's FINISH, all within the I/O timeout.</summary>

@@ -33,15 +33,6 @@ public sealed class DnstapService(DnstapLog log, DnstapSettings settings, DnsMet
         return Task.CompletedTask;
     }
 
-    private void Report(string message)
-    {
-        if (message.StartsWith("dnstap: writing", StringComparison.Ordinal))
-        {
-            logger.LogInformation("{Message}", message);
-        }
-        else
-        {
-            logger.LogWarning("{Message}", message);
-        }
-    }
+    private void Report(string message, bool problem) =>
+        logger.Log(problem ? LogLevel.Warning : LogLevel.Information, "{Message}", message);
 }

@@ -16,6 +16,16 @@ internal sealed class Manifests(IReadOnlyList<JsonObject> documents)
         return new Manifests([.. stream.Documents.Select(d => ToJson(d.RootNode)).OfType<JsonObject>()]);
     }
 
+    /// <summary>Runs a renderer (helm template, kubectl kustomize), which must succeed; its output as a file and parsed.</summary>
+    public static async Task<(string File, Manifests Rendered)> RenderAsync(string tool, string[] args)
+    {
+        ToolResult result = await Tools.RunAsync(tool, args, TimeSpan.FromMinutes(1));
+        Assert.True(result.ExitCode == 0, result.Output + result.Error);
+        string file = Path.Combine(Directory.CreateTempSubdirectory("nodedns-rendered-").FullName, "rendered.yaml");
+        await File.WriteAllTextAsync(file, result.Output);
+        return (file, Parse(result.Output));
+    }
+
     /// <summary>"Kind/name" of every object.</summary>
     public IEnumerable<string> Names => Documents.Select(d => $"{d["kind"]}/{d["metadata"]?["name"]}");
 
