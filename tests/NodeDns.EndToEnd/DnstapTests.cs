@@ -71,9 +71,8 @@ public sealed class DnstapTests(NsdUpstream nsd) : IClassFixture<NsdUpstream>
     [Fact]
     public async Task Over_tcp_only_the_chosen_message_types_are_written()
     {
-        var endPoint = new IPEndPoint(IPAddress.Loopback, Ports.Free());
-        await using DnstapReader reader = await DnstapReader.ListenOnTcpAsync(endPoint);
-        await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", nsd.EndPoint.ToString(), "--dnstap", $"tcp:{endPoint}",
+        await using DnstapReader reader = await DnstapReader.ListenOnTcpAsync();
+        await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", nsd.EndPoint.ToString(), "--dnstap", $"tcp:{reader.TcpEndPoint}",
             "--dnstap-messages", "client-response,forwarder-query");
 
         for (int i = 0; i < 3; i++)

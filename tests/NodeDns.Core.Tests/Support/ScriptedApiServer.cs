@@ -14,7 +14,7 @@ namespace NodeDns.Core.Tests;
 /// </summary>
 public sealed class ScriptedApiServer : IAsyncDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly Lock _watchLock = new();
@@ -24,10 +24,31 @@ public sealed class ScriptedApiServer : IAsyncDisposable
 
     public ScriptedApiServer()
     {
-        Port = Ports.Free();
-        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        _listener.Start();
+        (_listener, Port) = Listen();
         _loop = Task.Run(ServeAsync);
+    }
+
+    /// <summary>
+    /// Listens on a free port. A port found free can be taken before it is bound (by a daemon's random upstream
+    /// source port, in tests running beside this one): then another is tried.
+    /// </summary>
+    private static (HttpListener Listener, int Port) Listen()
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            int port = Ports.Free();
+            var listener = new HttpListener();
+            listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+            try
+            {
+                listener.Start();
+                return (listener, port);
+            }
+            catch (HttpListenerException) when (attempt < 10)
+            {
+                listener.Close();
+            }
+        }
     }
 
     public int Port { get; }
