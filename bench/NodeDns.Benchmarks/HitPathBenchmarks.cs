@@ -47,6 +47,6 @@ public class HitPathBenchmarks
         long now = TimeProvider.System.GetTimestamp();
         _cache.TryGetFresh(_key.AsSpan(0, info.KeyLength), now, out CacheEntry entry);
         uint elapsed = (uint)((now - entry.StoredAt) / TimeProvider.System.TimestampFrequency);
-        return entry.Template.Write(_query, info, elapsed, info.UdpResponseLimit, _response);
+        return entry.TryWrite(_query, info, elapsed, info.UdpResponseLimit, _response);
     }
 }

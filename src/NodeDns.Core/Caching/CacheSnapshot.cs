@@ -21,20 +21,29 @@ public static class CacheSnapshot
         var writer = new BinaryWriter(stream);
         // Autopath answers are left out: they are derived from entries that are saved, and their search lists' numbers
         // belong to this process.
-        IReadOnlyList<CacheEntry> entries = [.. cache.Entries().Where(e => e.IsData && !e.IsExpired(timestamp) && !CacheKey.IsAutopath(e.Key))];
+        var entries = new List<(CacheEntry Entry, byte[] Key, ResponseTemplate Template)>();
+        foreach (CacheEntry entry in cache.Entries())
+        {
+            byte[] key = entry.Key;
+            if (entry.IsData && !entry.IsExpired(timestamp) && !CacheKey.IsAutopath(key) && entry.TryCopyTemplate(out ResponseTemplate template))
+            {
+                entries.Add((entry, key, template));
+            }
+        }
+
         writer.Write(Magic);
         writer.Write(Version);
         writer.Write(now.ToUnixTimeMilliseconds());
         writer.Write(entries.Count);
-        foreach (CacheEntry entry in entries)
+        foreach ((CacheEntry entry, byte[] key, ResponseTemplate template) in entries)
         {
             uint remaining = (uint)Math.Ceiling((entry.ExpiresAt - timestamp) / (double)cache.Time.TimestampFrequency);
-            byte[] wire = entry.Template.Wire.ToArray();
-            DnsHeader.SetFlags(wire, (ushort)(DnsHeader.QrBit | entry.Template.Flags));
+            byte[] wire = template.Wire.ToArray();
+            DnsHeader.SetFlags(wire, (ushort)(DnsHeader.QrBit | template.Flags));
             writer.Write((byte)entry.Kind);
             writer.Write(remaining);
-            writer.Write((ushort)entry.Key.Length);
-            writer.Write(entry.Key);
+            writer.Write((ushort)key.Length);
+            writer.Write(key);
             writer.Write(wire.Length);
             writer.Write(wire);
         }

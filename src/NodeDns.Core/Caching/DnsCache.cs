@@ -1,37 +1,51 @@
-using System.Collections.Concurrent;
+using NodeDns.Caching.Storage;
 using NodeDns.Protocol;
 
 namespace NodeDns.Caching;
 
 /// <summary>
-/// The answer cache. Reads are lock-free and allocation-free (<see cref="TryGetFresh"/>); writes take one lock.
-/// All entries share one byte budget and each kind (positive, negative, failure) has its own entry cap. Eviction is
-/// CLOCK (second chance): an entry hit since the hand last passed survives, so a flood of one-hit names cannot push
-/// out other clients' hot entries; when a kind is over its cap only entries of that kind are evicted. Expired
-/// entries stay for the serve-stale window (failures for their back-off memory) and are then swept.
+/// The answer cache, outside the GC heap: records in blocks of native memory (<see cref="ChunkMemory"/>,
+/// <see cref="BlockAllocator"/>), found through an open-addressing index (<see cref="EntryIndex"/>), read under a
+/// sequence lock per record (<see cref="RecordLayout"/>). Reads are lock-free and allocation-free; writes take one lock.
+/// All entries share one byte budget (blocks and chunks alike) and each kind (positive, negative, failure) has its own
+/// entry cap. Eviction is CLOCK (second chance) over the blocks: an entry hit since the hand last passed survives, so a
+/// flood of one-hit names cannot push out other clients' hot entries; when a kind is over its cap only entries of that
+/// kind are evicted. Expired entries stay for the serve-stale window (failures for their back-off memory) and are then
+/// swept, and chunks left empty go back to the kernel.
 /// </summary>
 public sealed class DnsCache
 {
-    private readonly ConcurrentDictionary<byte[], CacheEntry> _entries;
-    private readonly ConcurrentDictionary<byte[], CacheEntry>.AlternateLookup<ReadOnlySpan<byte>> _lookup;
-    private ClockRing _ring;
+    private const int None = -1;
+    private const int ReadAttempts = 4;
+
+    private readonly ChunkMemory _memory = new();
+    private readonly BlockAllocator _blocks;
+    private readonly EntryIndex _index;
     private int[] _caps;
     private readonly int[] _counts = new int[3];
     private readonly long[] _evictions = new long[3];
     private readonly TimeProvider _time;
     private readonly Lock _writeLock = new();
     private long _bytes;
+    private int _handChunk;
+    private int _handUnit;
+
+    internal enum ReadResult : byte
+    {
+        Match,
+        KeyMismatch,
+
+        /// <summary>The record changed during the read: look again.</summary>
+        Torn,
+    }
 
     public DnsCache(CacheOptions options, TimeProvider time)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.PositiveEntries, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.NegativeEntries, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.FailureEntries, 1);
+        Validate(options);
         Options = options;
         _caps = [options.PositiveEntries, options.NegativeEntries, options.FailureEntries];
-        _entries = new ConcurrentDictionary<byte[], CacheEntry>(ByteKeyComparer.Instance);
-        _lookup = _entries.GetAlternateLookup<ReadOnlySpan<byte>>();
-        _ring = new ClockRing(_caps.Sum());
+        _blocks = new BlockAllocator(_memory, ChunkLimitFor(options.MaxBytes));
+        _index = new EntryIndex(handle => RecordLayout.Hash(Record(handle)));
         _time = time;
     }
 
@@ -40,228 +54,587 @@ public sealed class DnsCache
     public int PositiveCount => Volatile.Read(ref _counts[(int)EntryKind.Positive]);
     public int NegativeCount => Volatile.Read(ref _counts[(int)EntryKind.Negative]);
     public int FailureCount => Volatile.Read(ref _counts[(int)EntryKind.Failure]);
+
+    /// <summary>Bytes of the blocks holding entries (what the byte budget bounds).</summary>
     public long Bytes => Interlocked.Read(ref _bytes);
 
+    /// <summary>Bytes of the chunks carved now: the cache's share of the process's memory, index aside.</summary>
+    public long ChunkBytes => (long)_blocks.Carved * ChunkMemory.ChunkSize;
+
     public long Evictions(EntryKind kind) => Interlocked.Read(ref _evictions[(int)kind]);
+
+    /// <summary>Bytes of budget an entry for <paramref name="key"/> and <paramref name="template"/> takes: its block.</summary>
+    public static int SizeOf(ReadOnlySpan<byte> key, ResponseTemplate template) =>
+        SizeClasses.BytesOf(SizeClasses.For(RecordLayout.Size(key.Length, template.Shape, null)));
 
     /// <summary>Finds an unexpired entry for <paramref name="key"/>. No lock, no allocation.</summary>
     public bool TryGetFresh(ReadOnlySpan<byte> key, long now, out CacheEntry entry)
     {
-        if (_lookup.TryGetValue(key, out entry!) && !entry.IsExpired(now))
+        if (TryFind(key, out entry) && !entry.IsExpired(now))
         {
-            if (!entry.Referenced)
-            {
-                entry.Referenced = true;
-            }
-
+            MarkReferenced(entry);
             return true;
         }
 
+        entry = default;
         return false;
     }
 
     /// <summary>Finds the entry for <paramref name="key"/> whether or not it has expired (stale data, failure back-off).</summary>
-    public bool TryGetAny(ReadOnlySpan<byte> key, out CacheEntry entry) => _lookup.TryGetValue(key, out entry!);
+    public bool TryGetAny(ReadOnlySpan<byte> key, out CacheEntry entry) => TryFind(key, out entry);
 
     /// <summary>True when <paramref name="entry"/> is expired answer data that may still be served stale.</summary>
     public bool IsServableStale(CacheEntry entry, long now) =>
         entry.IsData && Options.StaleWindow > TimeSpan.Zero && now < entry.ExpiresAt + Ticks(Options.StaleWindow);
 
-    /// <summary>Stores an entry for <paramref name="ttlSeconds"/>, replacing any entry for the same key.</summary>
-    public CacheEntry Insert(byte[] key, ResponseTemplate template, EntryKind kind, uint ttlSeconds, CacheEntry? stale = null,
+    /// <summary>
+    /// Stores an entry for <paramref name="ttlSeconds"/>, replacing any entry for the same key. An answer too big for a
+    /// chunk (over 128 KiB with its key) or one that cannot be given room is not stored: the result is then default.
+    /// </summary>
+    /// <param name="stale">For a failure entry: expired answer data to keep serving stale (copied into the new entry).</param>
+    public CacheEntry Insert(ReadOnlySpan<byte> key, ResponseTemplate template, EntryKind kind, uint ttlSeconds, CacheEntry? stale = null,
         int failureStreak = 0, ZoneId zone = default)
     {
-        long now = _time.GetTimestamp();
-        var entry = new CacheEntry(key, template, kind, now, now + (ttlSeconds * _time.TimestampFrequency), ttlSeconds)
+        ResponseTemplate? staleTemplate = null;
+        EntryFields staleFields = default;
+        if (stale is { } kept && kept.TryCopyTemplate(out ResponseTemplate copy))
         {
-            Stale = stale,
-            FailureStreak = failureStreak,
-            Zone = zone,
-        };
+            staleTemplate = copy;
+            staleFields = kept.Fields;
+        }
+
+        int sizeClass = SizeClasses.For(RecordLayout.Size(key.Length, template.Shape, staleTemplate?.Shape));
+        if (sizeClass == None)
+        {
+            return default;
+        }
+
+        int hash = Hash(key);
+        long now = _time.GetTimestamp();
+        var fields = new EntryFields(kind, now, now + (ttlSeconds * _time.TimestampFrequency), ttlSeconds, zone, failureStreak,
+            staleTemplate is not null, template.Shape, RecordLayout.HeaderLength + key.Length);
         lock (_writeLock)
         {
-            if (_entries.TryGetValue(key, out CacheEntry? old))
+            int old = FindLocked(key, hash);
+            int handle = MakeRoom(kind, sizeClass, old, now);
+            if (handle == None)
             {
-                entry.Hits = old.Hits;
-                entry.HitWindowStart = old.HitWindowStart;
-                Remove(old);
+                return default;
             }
 
-            MakeRoom(entry, now);
-            _ring.Place(entry);
-            _entries[key] = entry;
-            _counts[(int)kind]++;
-            _bytes += entry.SizeInBytes;
-        }
+            Span<byte> record = Record(handle);
+            int hits = old == None ? 0 : RecordLayout.HitsValue(Record(old));
+            long hitWindowStart = old == None ? 0 : RecordLayout.HitWindowStartValue(Record(old));
+            uint version = BeginWrite(record);
+            RecordLayout.Write(record, hash, key, template, fields, staleTemplate, staleFields, hits, hitWindowStart);
+            EndWrite(record, version);
+            int generation = EntryIndex.Generation(_memory.Generation(BlockAllocator.ChunkOf(handle)));
+            _index.Put(hash, generation, handle, old);
+            if (old != None)
+            {
+                Free(old);
+            }
 
-        return entry;
+            _counts[(int)kind]++;
+            _bytes += BlockBytes(handle);
+            return new CacheEntry(this, handle, generation, version + 1, false, fields);
+        }
     }
 
-    /// <summary>A copy of the current entries, for a snapshot.</summary>
+    /// <summary>The current entries, for a snapshot; their bytes are reached as any lookup's are.</summary>
     public IReadOnlyList<CacheEntry> Entries()
     {
+        var entries = new List<CacheEntry>();
         lock (_writeLock)
         {
-            return [.. _ring];
+            ForEachLive(handle =>
+            {
+                Span<byte> record = Record(handle);
+                int generation = EntryIndex.Generation(_memory.Generation(BlockAllocator.ChunkOf(handle)));
+                entries.Add(new CacheEntry(this, handle, generation, RecordLayout.Version(ChunkMemory.StateOf(record)), false,
+                    RecordLayout.ReadFields(record, stalePart: false)));
+            });
         }
+
+        return entries;
     }
 
     /// <summary>Applies new limits (a reload): entries are kept, and evicted as needed to fit the new caps and budget.</summary>
     public void Reconfigure(CacheOptions options)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.PositiveEntries, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.NegativeEntries, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.FailureEntries, 1);
+        Validate(options);
         long now = _time.GetTimestamp();
         lock (_writeLock)
         {
-            List<CacheEntry> entries = [.. _ring];
             Options = options;
             _caps = [options.PositiveEntries, options.NegativeEntries, options.FailureEntries];
-            _ring = new ClockRing(_caps.Sum());
-            Array.Clear(_counts);
-            _bytes = 0;
-            foreach (CacheEntry entry in entries)
+            _blocks.ChunkLimit = ChunkLimitFor(options.MaxBytes);
+            foreach (EntryKind kind in Enum.GetValues<EntryKind>())
             {
-                entry.Slot = -1;
-                if (_counts[(int)entry.Kind] < _caps[(int)entry.Kind] && _bytes + entry.SizeInBytes <= options.MaxBytes && !entry.IsExpired(now))
+                while (_counts[(int)kind] > _caps[(int)kind] && EvictOne(kind, None, None, now))
                 {
-                    _ring.Place(entry);
-                    _counts[(int)entry.Kind]++;
-                    _bytes += entry.SizeInBytes;
                 }
-                else
-                {
-                    _entries.TryRemove(new KeyValuePair<byte[], CacheEntry>(entry.Key, entry));
-                    _evictions[(int)entry.Kind]++;
-                }
+            }
+
+            while (_bytes > options.MaxBytes && EvictOne(null, None, None, now))
+            {
+            }
+
+            _blocks.ReleaseEmptied();
+            while (_blocks.Carved > _blocks.ChunkLimit && EvictChunk(None))
+            {
+                _blocks.ReleaseEmptied();
             }
         }
     }
 
-    /// <summary>Removes entries past their retention so that dead answers do not pin memory.</summary>
+    /// <summary>Removes entries past their retention so that dead answers do not pin memory; empty chunks go back to the kernel.</summary>
     public int SweepExpired()
     {
         long now = _time.GetTimestamp();
         int removed = 0;
         lock (_writeLock)
         {
-            foreach (CacheEntry entry in _ring.Where(e => now >= RetainedUntil(e)))
+            ForEachLive(handle =>
             {
-                Remove(entry);
-                removed++;
-            }
+                if (now >= RetainedUntil(Record(handle)))
+                {
+                    Remove(handle);
+                    removed++;
+                }
+            });
+            _blocks.ReleaseEmptied();
         }
 
         return removed;
     }
 
-    private long RetainedUntil(CacheEntry entry)
+    // ---- Readers: no lock, no allocation. Every read is checked against the record's version and its chunk's generation.
+
+    private bool TryFind(ReadOnlySpan<byte> key, out CacheEntry entry)
     {
-        if (entry.IsData)
+        int hash = Hash(key);
+        ushort tag = EntryIndex.Tag(hash);
+        for (int attempt = 0; attempt < ReadAttempts; attempt++)
         {
-            return entry.ExpiresAt + (Options.StaleWindow > TimeSpan.Zero ? Ticks(Options.StaleWindow) : 0);
+            long[] slots = _index.Slots;
+            int mask = slots.Length - 1;
+            bool torn = false;
+            for (int i = hash & mask, probes = 0; probes < slots.Length && !torn; i = (i + 1) & mask, probes++)
+            {
+                long slot = Volatile.Read(ref slots[i]);
+                if (EntryIndex.IsEmpty(slot))
+                {
+                    break;
+                }
+
+                if (EntryIndex.IsTombstone(slot) || EntryIndex.TagOf(slot) != tag)
+                {
+                    continue;
+                }
+
+                ReadResult result = TryRead(EntryIndex.Handle(slot), EntryIndex.GenerationOf(slot), key, out entry);
+                if (result == ReadResult.Match)
+                {
+                    return true;
+                }
+
+                torn = result == ReadResult.Torn;
+            }
+
+            if (!torn)
+            {
+                break;
+            }
         }
 
-        long backOffMemory = entry.ExpiresAt + Ticks(Options.MaxFailureTtl);
-        return entry.Stale is { } stale ? Math.Max(backOffMemory, RetainedUntil(stale)) : backOffMemory;
+        entry = default;
+        return false;
     }
 
-    private void MakeRoom(CacheEntry entry, long now)
+    private ReadResult TryRead(int handle, int generation, ReadOnlySpan<byte> key, out CacheEntry entry)
     {
-        int kind = (int)entry.Kind;
-        while (_counts[kind] >= _caps[kind] || (_bytes + entry.SizeInBytes > Options.MaxBytes && _ring.Count > 0))
+        entry = default;
+        int chunk = BlockAllocator.ChunkOf(handle);
+        Span<byte> record = Record(handle);
+        if (record.Length < RecordLayout.HeaderLength || EntryIndex.Generation(_memory.Generation(chunk)) != generation)
         {
-            EntryKind? only = _counts[kind] >= _caps[kind] ? entry.Kind : null;
-            CacheEntry victim = _ring.NextVictim(only, now);
-            Remove(victim);
-            _evictions[(int)victim.Kind]++;
+            return ReadResult.Torn;
+        }
+
+        ref long state = ref ChunkMemory.StateOf(record);
+        long before = Volatile.Read(ref state);
+        if (!RecordLayout.IsStable(before) || !RecordLayout.IsLive(record))
+        {
+            return ReadResult.Torn;
+        }
+
+        bool match = RecordLayout.Key(record).SequenceEqual(key);
+        EntryFields fields = match ? RecordLayout.ReadFields(record, stalePart: false) : default;
+        Volatile.ReadBarrier();
+        if (RecordLayout.Version(Volatile.Read(ref state)) != RecordLayout.Version(before)
+            || EntryIndex.Generation(_memory.Generation(chunk)) != generation)
+        {
+            return ReadResult.Torn;
+        }
+
+        if (!match)
+        {
+            return ReadResult.KeyMismatch;
+        }
+
+        entry = new CacheEntry(this, handle, generation, RecordLayout.Version(before), false, fields);
+        return ReadResult.Match;
+    }
+
+    /// <summary>True when the entry's record is still the one it was read from; after a read barrier.</summary>
+    private bool IsUnchanged(in CacheEntry entry, Span<byte> record)
+    {
+        Volatile.ReadBarrier();
+        return RecordLayout.Version(Volatile.Read(ref ChunkMemory.StateOf(record))) == entry.Version
+            && EntryIndex.Generation(_memory.Generation(BlockAllocator.ChunkOf(entry.Handle))) == entry.Generation;
+    }
+
+    /// <summary>The entry's record, or empty when the entry is default or its record cannot hold its data.</summary>
+    private Span<byte> RecordOf(in CacheEntry entry)
+    {
+        if (entry.Version == 0)
+        {
+            return [];
+        }
+
+        Span<byte> record = Record(entry.Handle);
+        return record.Length >= entry.Fields.DataOffset && entry.Fields.Shape.Fits(record.Length - entry.Fields.DataOffset) ? record : [];
+    }
+
+    internal int TryWrite(in CacheEntry entry, ReadOnlySpan<byte> query, in QueryInfo info, uint elapsedSeconds, int limit,
+        Span<byte> destination, uint fixedTtl)
+    {
+        Span<byte> record = RecordOf(entry);
+        if (record.IsEmpty)
+        {
+            return -1;
+        }
+
+        int length = new TemplateView(record[entry.Fields.DataOffset..], entry.Fields.Shape)
+            .Write(query, info, elapsedSeconds, limit, destination, fixedTtl);
+        return IsUnchanged(entry, record) ? length : -1;
+    }
+
+    internal bool TryCopyTemplate(in CacheEntry entry, out ResponseTemplate template)
+    {
+        template = null!;
+        Span<byte> record = RecordOf(entry);
+        if (record.IsEmpty)
+        {
+            return false;
+        }
+
+        TemplateShape shape = entry.Fields.Shape;
+        byte[] data = record.Slice(entry.Fields.DataOffset, shape.DataLength).ToArray();
+        if (!IsUnchanged(entry, record))
+        {
+            return false;
+        }
+
+        template = new ResponseTemplate(data, shape.WireLength, shape.QuestionEnd, shape.AnswerCount, shape.AuthorityCount, shape.Flags);
+        return true;
+    }
+
+    internal byte[] CopyKey(in CacheEntry entry)
+    {
+        Span<byte> record = RecordOf(entry);
+        if (record.IsEmpty)
+        {
+            return [];
+        }
+
+        byte[] key = RecordLayout.Key(record).ToArray();
+        return IsUnchanged(entry, record) ? key : [];
+    }
+
+    internal CacheEntry? ReadStale(in CacheEntry entry)
+    {
+        Span<byte> record = RecordOf(entry);
+        if (record.IsEmpty)
+        {
+            return null;
+        }
+
+        EntryFields fields = RecordLayout.ReadFields(record, stalePart: true);
+        return IsUnchanged(entry, record) && fields.Shape.Fits(record.Length - Math.Min(record.Length, fields.DataOffset))
+            ? new CacheEntry(this, entry.Handle, entry.Generation, entry.Version, true, fields)
+            : null;
+    }
+
+    private void MarkReferenced(in CacheEntry entry)
+    {
+        ref long state = ref ChunkMemory.StateOf(Record(entry.Handle));
+        long current = Volatile.Read(ref state);
+        if ((current & RecordLayout.Referenced) == 0 && RecordLayout.Version(current) == entry.Version)
+        {
+            Interlocked.CompareExchange(ref state, current | RecordLayout.Referenced, current);
         }
     }
 
-    private void Remove(CacheEntry entry)
+    internal bool TryStartRefresh(in CacheEntry entry)
     {
-        _entries.TryRemove(new KeyValuePair<byte[], CacheEntry>(entry.Key, entry));
-        if (_ring.Free(entry))
+        ref long state = ref ChunkMemory.StateOf(Record(entry.Handle));
+        for (int attempt = 0; attempt < ReadAttempts; attempt++)
         {
-            _counts[(int)entry.Kind]--;
-            _bytes -= entry.SizeInBytes;
-        }
-    }
-
-    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
-
-    /// <summary>Fixed array of slots swept by a CLOCK hand. Guarded by the cache's writer lock.</summary>
-    private sealed class ClockRing(int capacity) : IEnumerable<CacheEntry>
-    {
-        private readonly CacheEntry?[] _slots = new CacheEntry?[capacity];
-        private readonly Stack<int> _free = new(Enumerable.Range(0, capacity).Reverse());
-        private int _hand;
-
-        public int Count => _slots.Length - _free.Count;
-
-        public void Place(CacheEntry entry)
-        {
-            int slot = _free.Pop();
-            _slots[slot] = entry;
-            entry.Slot = slot;
-        }
-
-        /// <returns>False when the entry was not in the ring.</returns>
-        public bool Free(CacheEntry entry)
-        {
-            if (entry.Slot < 0 || !ReferenceEquals(_slots[entry.Slot], entry))
+            long current = Volatile.Read(ref state);
+            if (RecordLayout.Version(current) != entry.Version || (current & RecordLayout.Refreshing) != 0)
             {
                 return false;
             }
 
-            _slots[entry.Slot] = null;
-            _free.Push(entry.Slot);
-            entry.Slot = -1;
+            if (Interlocked.CompareExchange(ref state, current | RecordLayout.Refreshing, current) == current)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    internal int CountHit(in CacheEntry entry, long now, long window)
+    {
+        Span<byte> record = Record(entry.Handle);
+        ref long windowStart = ref RecordLayout.HitWindowStart(record);
+        ref int hits = ref RecordLayout.Hits(record);
+        if (now - windowStart > window)
+        {
+            windowStart = now;
+            hits = 1;
+        }
+        else
+        {
+            hits++;
+        }
+
+        return hits;
+    }
+
+    // ---- Writers: under _writeLock.
+
+    private int FindLocked(ReadOnlySpan<byte> key, int hash)
+    {
+        long[] slots = _index.Slots;
+        int mask = slots.Length - 1;
+        ushort tag = EntryIndex.Tag(hash);
+        for (int i = hash & mask, probes = 0; probes < slots.Length && !EntryIndex.IsEmpty(slots[i]); i = (i + 1) & mask, probes++)
+        {
+            long slot = slots[i];
+            if (!EntryIndex.IsTombstone(slot) && EntryIndex.TagOf(slot) == tag && RecordLayout.Key(Record(EntryIndex.Handle(slot))).SequenceEqual(key))
+            {
+                return EntryIndex.Handle(slot);
+            }
+        }
+
+        return None;
+    }
+
+    /// <summary>
+    /// Evicts until an entry of <paramref name="kind"/> in a block of <paramref name="sizeClass"/> fits the caps and the
+    /// budget, counting the entry it replaces (<paramref name="replaced"/>, never evicted) as gone; returns the block, or -1.
+    /// </summary>
+    private int MakeRoom(EntryKind kind, int sizeClass, int replaced, long now)
+    {
+        bool replacesSameKind = replaced != None && RecordLayout.Kind(Record(replaced)) == kind;
+        long replacedBytes = replaced == None ? 0 : BlockBytes(replaced);
+        while (_counts[(int)kind] - (replacesSameKind ? 1 : 0) >= _caps[(int)kind])
+        {
+            if (!EvictOne(kind, None, replaced, now))
+            {
+                return None;
+            }
+        }
+
+        while (_bytes - replacedBytes + SizeClasses.BytesOf(sizeClass) > Options.MaxBytes)
+        {
+            if (!EvictOne(null, None, replaced, now))
+            {
+                return None;
+            }
+        }
+
+        for (int attempt = 0; attempt <= _blocks.Chunks + 1; attempt++)
+        {
+            int handle = _blocks.TryAllocate(sizeClass);
+            if (handle != None)
+            {
+                return handle;
+            }
+
+            bool evicted = _blocks.HasChunksOf(sizeClass) && EvictOne(null, sizeClass, replaced, now);
+            if (!evicted && !EvictChunk(replaced))
+            {
+                return None;
+            }
+        }
+
+        return None;
+    }
+
+    /// <summary>
+    /// Advances the CLOCK hand to an entry to evict (of <paramref name="kind"/> and in a block of <paramref name="sizeClass"/>
+    /// when given) and evicts it: expired entries and entries not hit since the last pass go; hit ones get a second chance
+    /// and lose their bit. False when no entry qualifies.
+    /// </summary>
+    private bool EvictOne(EntryKind? kind, int sizeClass, int spared, long now)
+    {
+        long steps = 2L * ((long)_blocks.Chunks * (SizeClasses.UnitsPerChunk + 1));
+        for (long step = 0; step < steps && _blocks.Chunks > 0; step++)
+        {
+            if (_handChunk >= _blocks.Chunks)
+            {
+                _handChunk = 0;
+                _handUnit = 0;
+            }
+
+            int chunkClass = _blocks.ClassOf(_handChunk);
+            if (chunkClass == None || (sizeClass != None && chunkClass != sizeClass) || _handUnit >= _blocks.BumpOf(_handChunk))
+            {
+                _handChunk++;
+                _handUnit = 0;
+                continue;
+            }
+
+            int handle = (_handChunk * SizeClasses.UnitsPerChunk) + _handUnit;
+            _handUnit += SizeClasses.UnitsOf(chunkClass);
+            Span<byte> record = Record(handle);
+            if (!RecordLayout.IsLive(record) || handle == spared || (kind is { } only && RecordLayout.Kind(record) != only))
+            {
+                continue;
+            }
+
+            ref long state = ref ChunkMemory.StateOf(record);
+            long current = Volatile.Read(ref state);
+            if ((current & RecordLayout.Referenced) != 0 && now < RecordLayout.ExpiresAt(record))
+            {
+                Interlocked.CompareExchange(ref state, current & ~RecordLayout.Referenced, current);
+                continue;
+            }
+
+            _evictions[(int)RecordLayout.Kind(record)]++;
+            Remove(handle);
             return true;
         }
 
-        /// <summary>
-        /// Advances the hand to an entry to evict (of kind <paramref name="only"/> when given): expired entries and
-        /// entries not hit since the last pass go; hit ones get a second chance and lose their bit.
-        /// </summary>
-        public CacheEntry NextVictim(EntryKind? only, long now)
+        return false;
+    }
+
+    /// <summary>Evicts every entry of the carved chunk with the fewest (but not the chunk of <paramref name="spared"/>), so it can be carved anew.</summary>
+    private bool EvictChunk(int spared)
+    {
+        int chunk = _blocks.LeastUsedChunk(spared == None ? None : BlockAllocator.ChunkOf(spared));
+        if (chunk == None)
         {
-            for (int step = 0; step <= 2 * _slots.Length; step++)
-            {
-                CacheEntry? candidate = _slots[_hand];
-                _hand = (_hand + 1) % _slots.Length;
-                if (candidate is null || (only is { } kind && candidate.Kind != kind))
-                {
-                    continue;
-                }
-
-                if (candidate.Referenced && !candidate.IsExpired(now))
-                {
-                    candidate.Referenced = false;
-                    continue;
-                }
-
-                return candidate;
-            }
-
-            throw new InvalidOperationException("cache ring holds no entry to evict");
+            return false;
         }
 
-        public IEnumerator<CacheEntry> GetEnumerator()
+        int units = SizeClasses.UnitsOf(_blocks.ClassOf(chunk));
+        for (int unit = 0; unit + units <= _blocks.BumpOf(chunk); unit += units)
         {
-            var snapshot = new List<CacheEntry>(Count);
-            foreach (CacheEntry? entry in _slots)
+            int handle = (chunk * SizeClasses.UnitsPerChunk) + unit;
+            Span<byte> record = Record(handle);
+            if (RecordLayout.IsLive(record))
             {
-                if (entry is not null)
-                {
-                    snapshot.Add(entry);
-                }
+                _evictions[(int)RecordLayout.Kind(record)]++;
+                Remove(handle);
             }
-
-            return snapshot.GetEnumerator();
         }
 
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+        return true;
+    }
+
+    private void Remove(int handle)
+    {
+        _index.Remove(RecordLayout.Hash(Record(handle)), handle);
+        Free(handle);
+    }
+
+    /// <summary>Frees the block of an entry whose index slot is gone or points elsewhere.</summary>
+    private void Free(int handle)
+    {
+        Span<byte> record = Record(handle);
+        _counts[(int)RecordLayout.Kind(record)]--;
+        _bytes -= BlockBytes(handle);
+        uint version = BeginWrite(record);
+        _blocks.Free(handle, record);
+        EndWrite(record, version);
+    }
+
+    private void ForEachLive(Action<int> action)
+    {
+        for (int chunk = 0; chunk < _blocks.Chunks; chunk++)
+        {
+            int chunkClass = _blocks.ClassOf(chunk);
+            if (chunkClass == None)
+            {
+                continue;
+            }
+
+            int units = SizeClasses.UnitsOf(chunkClass);
+            for (int unit = 0; unit + units <= _blocks.BumpOf(chunk); unit += units)
+            {
+                int handle = (chunk * SizeClasses.UnitsPerChunk) + unit;
+                if (RecordLayout.IsLive(Record(handle)))
+                {
+                    action(handle);
+                }
+            }
+        }
+    }
+
+    /// <summary>Makes the record's version odd (readers fail their check from now on) and clears its flags; returns that version.</summary>
+    private static uint BeginWrite(Span<byte> record)
+    {
+        ref long state = ref ChunkMemory.StateOf(record);
+        uint version = RecordLayout.Version(Volatile.Read(ref state));
+        version += RecordLayout.IsStable((long)version << 32) ? 1u : 2u;
+        Interlocked.Exchange(ref state, (long)version << 32);
+        return version;
+    }
+
+    private static void EndWrite(Span<byte> record, uint version) =>
+        Volatile.Write(ref ChunkMemory.StateOf(record), (long)(version + 1) << 32);
+
+    private long RetainedUntil(ReadOnlySpan<byte> record)
+    {
+        long staleWindow = Options.StaleWindow > TimeSpan.Zero ? Ticks(Options.StaleWindow) : 0;
+        if (RecordLayout.Kind(record) != EntryKind.Failure)
+        {
+            return RecordLayout.ExpiresAt(record) + staleWindow;
+        }
+
+        long backOffMemory = RecordLayout.ExpiresAt(record) + Ticks(Options.MaxFailureTtl);
+        return RecordLayout.HasStale(record)
+            ? Math.Max(backOffMemory, RecordLayout.ReadFields(record, stalePart: true).ExpiresAt + staleWindow)
+            : backOffMemory;
+    }
+
+    private Span<byte> Record(int handle) =>
+        _memory.From(BlockAllocator.ChunkOf(handle), BlockAllocator.UnitOf(handle) << SizeClasses.UnitShift);
+
+    private int BlockBytes(int handle) => SizeClasses.BytesOf(_blocks.ClassOf(BlockAllocator.ChunkOf(handle)));
+
+    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
+
+    private static int ChunkLimitFor(long maxBytes) => (int)Math.Clamp(maxBytes >> ChunkMemory.ChunkShift, 1, int.MaxValue);
+
+    /// <summary>Hashes are seeded per process, so crafted names cannot force collisions.</summary>
+    private static int Hash(ReadOnlySpan<byte> key)
+    {
+        var hash = new HashCode();
+        hash.AddBytes(key);
+        return hash.ToHashCode();
+    }
+
+    private static void Validate(CacheOptions options)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.PositiveEntries, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.NegativeEntries, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.FailureEntries, 1);
     }
 }

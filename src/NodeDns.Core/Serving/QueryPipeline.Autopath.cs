@@ -155,13 +155,21 @@ public sealed partial class QueryPipeline
         long now = _time.GetTimestamp();
         if (_cache.TryGetFresh(key, now, out CacheEntry cached))
         {
-            return cached.Kind == EntryKind.Failure ? (null, 0) : (cached.Template, cached.ExpiresAt);
+            if (cached.Kind == EntryKind.Failure)
+            {
+                return (null, 0);
+            }
+
+            if (cached.TryCopyTemplate(out ResponseTemplate copy))
+            {
+                return (copy, cached.ExpiresAt);
+            }
         }
 
         info.ReceivedAt = now;
         Task<ResponseTemplate?>? forwarding = Join(query, info, key, reactor, cancellation);
         ResponseTemplate? template = forwarding is null ? null : await forwarding.ConfigureAwait(false);
-        long expiresAt = template is not null && _cache.TryGetAny(key, out CacheEntry stored) && ReferenceEquals(stored.Template, template)
+        long expiresAt = template is not null && _cache.TryGetAny(key, out CacheEntry stored) && stored.IsData && stored.StoredAt >= now
             ? stored.ExpiresAt
             : now; // answered but not cached (TTL 0): nothing built on it may be cached either
         return (template, expiresAt);

@@ -25,6 +25,9 @@ public enum QueryOutcome : byte
 /// </summary>
 public sealed partial class QueryPipeline
 {
+    /// <summary>Lookups of a hit before it counts as a miss: an entry replaced between lookup and copy is looked up again.</summary>
+    private const int CachedReadAttempts = 3;
+
     private readonly DnsCache _cache;
     private readonly Func<ZoneRouter> _router;
     private readonly Forwarder _forwarder;
@@ -93,19 +96,36 @@ public sealed partial class QueryPipeline
             return QueryOutcome.Answered;
         }
 
-        if (!TryGetCached(client, info, key, now, out CacheEntry entry, out bool autopathed))
+        int limit = Limit(info, client.OverTcp);
+        CacheEntry entry;
+        bool autopathed;
+        bool servedStale;
+        int attempt = 0;
+        do
         {
-            Counters.Misses.Increment();
+            if (!TryGetCached(client, info, key, now, out entry, out autopathed))
+            {
+                Counters.Misses.Increment();
+                return QueryOutcome.Miss;
+            }
+
+            responseLength = WriteCached(entry, query, info, now, limit, response, out servedStale);
+        }
+        while (responseLength < 0 && ++attempt < CachedReadAttempts);
+
+        if (responseLength < 0)
+        {
+            Counters.Misses.Increment(); // the entry changed under every read: forward, as for a miss
             return QueryOutcome.Miss;
         }
 
-        int limit = Limit(info, client.OverTcp);
         if (entry.Kind == EntryKind.Failure)
         {
             Counters.FailureHitCount.Increment();
-            responseLength = entry.Stale is { } stale && _cache.IsServableStale(stale, now)
-                ? WriteStale(stale, query, info, limit, response)
-                : entry.Template.Write(query, info, 0, limit, response);
+            if (servedStale)
+            {
+                Interlocked.Increment(ref Counters.ServedStale);
+            }
         }
         else
         {
@@ -115,8 +135,6 @@ public sealed partial class QueryPipeline
                 Counters.Autopathed.Increment();
             }
 
-            uint elapsed = (uint)((now - entry.StoredAt) / _time.TimestampFrequency);
-            responseLength = entry.Template.Write(query, info, elapsed, limit, response);
             if (!autopathed && ShouldPrefetch(entry, now))
             {
                 StartPrefetch(query, info, key[..info.KeyLength]);
@@ -125,6 +143,26 @@ public sealed partial class QueryPipeline
 
         _observer?.Answered(client, entry.Zone, QuestionName(query, info), info.Type, DnsHeader.Rcode(DnsHeader.Flags(response)), AnswerSource.Cache, now);
         return QueryOutcome.Answered;
+    }
+
+    /// <summary>Serves a cached entry (a failure's stale data when it has some); -1 when the entry changed since it was found.</summary>
+    private int WriteCached(in CacheEntry entry, ReadOnlySpan<byte> query, in QueryInfo info, long now, int limit, Span<byte> response,
+        out bool servedStale)
+    {
+        servedStale = false;
+        if (entry.Kind != EntryKind.Failure)
+        {
+            uint elapsed = (uint)((now - entry.StoredAt) / _time.TimestampFrequency);
+            return entry.TryWrite(query, info, elapsed, limit, response);
+        }
+
+        if (entry.Stale is { } stale && _cache.IsServableStale(stale, now))
+        {
+            servedStale = true;
+            return stale.TryWrite(query, info, 0, limit, response, _options.StaleTtl);
+        }
+
+        return entry.TryWrite(query, info, 0, limit, response);
     }
 
     /// <summary>Forwards (or joins the forward of) a missed question and returns the client's response.</summary>
@@ -148,7 +186,7 @@ public sealed partial class QueryPipeline
     /// <summary>Forwards (or joins the forward of) the question as it was asked; stale data or SERVFAIL when that fails.</summary>
     private async Task<byte[]> ResolvePlainAsync(byte[] query, QueryInfo info, byte[] key, ClientContext client, CancellationToken cancellation)
     {
-        CacheEntry? stale = StaleFor(key, _time.GetTimestamp());
+        ResponseTemplate? stale = StaleFor(key, _time.GetTimestamp());
         Task<ResponseTemplate?>? forwarding = Join(query, info, key, client.Reactor, cancellation);
         ResponseTemplate? template = null;
         if (forwarding is not null)
@@ -172,7 +210,7 @@ public sealed partial class QueryPipeline
         int length;
         if (template is null && stale is not null)
         {
-            buffer = new byte[stale.Template.WireLength + DnsLimits.EmptyOptRecordLength];
+            buffer = new byte[stale.WireLength + DnsLimits.EmptyOptRecordLength];
             length = WriteStale(stale, query, info, limit, buffer);
         }
         else if (template is null)
@@ -202,14 +240,17 @@ public sealed partial class QueryPipeline
         return DnsRcode.Refused;
     }
 
-    private int WriteStale(CacheEntry stale, ReadOnlySpan<byte> query, in QueryInfo info, int limit, Span<byte> destination)
+    private int WriteStale(ResponseTemplate stale, ReadOnlySpan<byte> query, in QueryInfo info, int limit, Span<byte> destination)
     {
         Interlocked.Increment(ref Counters.ServedStale);
-        return stale.Template.Write(query, info, 0, limit, destination, _options.StaleTtl);
+        return stale.Write(query, info, 0, limit, destination, _options.StaleTtl);
     }
 
-    /// <summary>Expired answer data for <paramref name="key"/> that may still be served, directly or kept by a failure entry.</summary>
-    private CacheEntry? StaleFor(byte[] key, long now)
+    /// <summary>
+    /// A copy of the expired answer data for <paramref name="key"/> that may still be served, directly or kept by a
+    /// failure entry (a copy: the forward that follows may replace the entry).
+    /// </summary>
+    private ResponseTemplate? StaleFor(byte[] key, long now)
     {
         if (!_cache.TryGetAny(key, out CacheEntry entry))
         {
@@ -217,7 +258,7 @@ public sealed partial class QueryPipeline
         }
 
         CacheEntry? data = entry.IsData ? entry : entry.Stale;
-        return data is not null && _cache.IsServableStale(data, now) ? data : null;
+        return data is { } servable && _cache.IsServableStale(servable, now) && servable.TryCopyTemplate(out ResponseTemplate copy) ? copy : null;
     }
 
     private bool ShouldPrefetch(CacheEntry entry, long now)
@@ -228,21 +269,10 @@ public sealed partial class QueryPipeline
             return false;
         }
 
-        if (now - entry.HitWindowStart > (long)(options.PrefetchWindow.TotalSeconds * _time.TimestampFrequency))
-        {
-            entry.HitWindowStart = now;
-            entry.Hits = 1;
-        }
-        else
-        {
-            entry.Hits++;
-        }
-
+        int hits = entry.CountHit(now, (long)(options.PrefetchWindow.TotalSeconds * _time.TimestampFrequency));
         long remaining = entry.ExpiresAt - now;
         long threshold = Math.Max(_time.TimestampFrequency, entry.Ttl * _time.TimestampFrequency * options.PrefetchPercent / 100);
-        return entry.Hits >= options.PrefetchHits
-            && remaining <= threshold
-            && Interlocked.CompareExchange(ref entry.Refreshing, 1, 0) == 0;
+        return hits >= options.PrefetchHits && remaining <= threshold && entry.TryStartRefresh();
     }
 
     private void StartPrefetch(ReadOnlySpan<byte> query, in QueryInfo info, ReadOnlySpan<byte> key)
@@ -313,11 +343,11 @@ public sealed partial class QueryPipeline
     /// <returns>The template to answer with, or null for a failure (SERVFAIL, or stale data when there is some).</returns>
     private ResponseTemplate? Store(byte[] key, in QueryInfo info, ClassifiedResponse? classified, ZoneRoute route)
     {
-        _cache.TryGetAny(key, out CacheEntry? previous);
+        CacheEntry? previous = _cache.TryGetAny(key, out CacheEntry found) ? found : null;
         long now = _time.GetTimestamp();
-        CacheEntry? stale = previous is null ? null : previous.IsData ? previous : previous.Stale;
+        CacheEntry? stale = previous is not { } last ? null : last.IsData ? last : last.Stale;
         bool preferStale = _options.PreferPositiveStale && classified?.Kind == ResponseKind.Negative
-            && stale is { Kind: EntryKind.Positive } && _cache.IsServableStale(stale, now);
+            && stale is { Kind: EntryKind.Positive } positiveStale && _cache.IsServableStale(positiveStale, now);
 
         if (classified is { Kind: ResponseKind.Positive or ResponseKind.Negative } && !preferStale)
         {
@@ -332,13 +362,13 @@ public sealed partial class QueryPipeline
         }
 
         // A failure (RFC 9520 §3.2): remember it with back-off, unless a fresh answer is still cached (a failed prefetch).
-        if (previous is null || previous.Kind == EntryKind.Failure || previous.IsExpired(now))
+        if (previous is not { } last2 || last2.Kind == EntryKind.Failure || last2.IsExpired(now))
         {
-            int streak = previous is { Kind: EntryKind.Failure } ? previous.FailureStreak + 1 : 1;
+            int streak = previous is { Kind: EntryKind.Failure } failed ? failed.FailureStreak + 1 : 1;
             ResponseTemplate servfail = ResponseTemplateBuilder.Build(key.AsSpan(0, info.NameLength), info.Type, info.Class,
                 DnsRcode.ServFail, authenticData: false, [], 0)!;
             _cache.Insert(key, servfail, EntryKind.Failure, _cache.Options.FailureTtl(streak),
-                stale is not null && _cache.IsServableStale(stale, now) ? stale : null, streak, route.Id);
+                stale is { } kept && _cache.IsServableStale(kept, now) ? kept : null, streak, route.Id);
         }
 
         return null;

@@ -140,7 +140,7 @@ public class DnsCacheTests
     [Fact]
     public void Byte_budget_evicts_across_kinds()
     {
-        int size = new CacheEntry(Key("x00.example"), Template("x00.example"), EntryKind.Positive, 0, 1, 1).SizeInBytes;
+        int size = DnsCache.SizeOf(Key("x00.example"), Template("x00.example"));
         var cache = new DnsCache(new CacheOptions { MaxBytes = size * 10L }, _time);
         for (int i = 0; i < 50; i++)
         {
@@ -149,6 +149,26 @@ public class DnsCacheTests
 
         Assert.True(cache.Bytes <= size * 10L);
         Assert.Equal(10, cache.PositiveCount + cache.NegativeCount);
+    }
+
+    [Fact]
+    public void An_entry_read_before_its_memory_was_given_back_and_reused_serves_nothing()
+    {
+        var cache = new DnsCache(new CacheOptions { StaleWindow = TimeSpan.Zero, MaxFailureTtl = TimeSpan.FromSeconds(1) }, _time);
+        cache.Insert(Key("a.example"), Template("a.example"), EntryKind.Positive, 5);
+        Assert.True(cache.TryGetFresh(Key("a.example"), _time.GetTimestamp(), out CacheEntry held));
+
+        // a's chunk empties and goes back to the kernel (its memory reads as zeros), then is carved again for b, whose
+        // record lands where a's was, with the same record version a had: only the chunk's generation tells them apart.
+        _time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, cache.SweepExpired());
+        cache.Insert(Key("b.example"), Template("b.example"), EntryKind.Positive, 300);
+
+        byte[] query = Wire.Query("a.example");
+        QueryParser.Parse(query, new byte[QueryParser.MaxKeyLength], out QueryInfo info);
+        Assert.Equal(-1, held.TryWrite(query, info, 0, 512, new byte[512]));
+        Assert.False(held.TryCopyTemplate(out _));
+        Assert.True(cache.TryGetFresh(Key("b.example"), _time.GetTimestamp(), out _));
     }
 
     [Theory]

@@ -25,7 +25,7 @@ public static class Targets
         }
         else if (verdict == QueryVerdict.Resolve && Cache.TryGetFresh(key[..info.KeyLength], TimeProvider.System.GetTimestamp(), out CacheEntry entry))
         {
-            entry.Template.Write(input, info, 0, info.UdpResponseLimit, response);
+            entry.TryWrite(input, info, 0, info.UdpResponseLimit, response);
         }
     }
 
