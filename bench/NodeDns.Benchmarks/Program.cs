@@ -7,4 +7,10 @@ if (args is ["--hit-ratio"])
     return;
 }
 
+if (args is ["--footprint"])
+{
+    CacheFootprint.Run();
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(HitPathBenchmarks).Assembly).Run(args);

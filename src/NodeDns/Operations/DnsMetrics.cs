@@ -69,6 +69,8 @@ public sealed class DnsMetrics
             "version", "revision", "goversion").WithLabels(Hosting.BuildInfo.Version, Hosting.BuildInfo.Revision, "dotnet" + Environment.Version).Set(1);
 
         CacheBytes = factory.CreateGauge("nodedns_cache_bytes", "Bytes held by cache entries, against the --cache-memory budget.");
+        CacheChunkBytes = factory.CreateGauge("nodedns_cache_chunk_bytes",
+            "Native memory the cache holds: its 128 KiB chunks in use, also bounded by --cache-memory (empty chunks go back to the kernel).");
         CacheFailureEntries = factory.CreateGauge("nodedns_cache_failure_entries", "Cached upstream failures (RFC 9520).");
         CacheFailureHits = factory.CreateCounter("nodedns_cache_failure_hits_total", "Queries answered from a cached failure (SERVFAIL or stale) without asking upstream.");
         InFlight = factory.CreateGauge("nodedns_inflight_queries", "Distinct questions being forwarded now.");
@@ -120,6 +122,7 @@ public sealed class DnsMetrics
     public Counter Reloads { get; }
     public Gauge RestartPending { get; }
     public Gauge CacheBytes { get; }
+    public Gauge CacheChunkBytes { get; }
     public Gauge CacheFailureEntries { get; }
     public Counter CacheFailureHits { get; }
     public Gauge InFlight { get; }
@@ -172,6 +175,7 @@ public sealed class DnsMetrics
             CacheEvictions.WithLabels(server, "success", CacheZones, "").IncTo(cache.Evictions(EntryKind.Positive));
             CacheEvictions.WithLabels(server, "denial", CacheZones, "").IncTo(cache.Evictions(EntryKind.Negative));
             CacheBytes.Set(cache.Bytes);
+            CacheChunkBytes.Set(cache.ChunkBytes);
             CacheFailureEntries.Set(cache.FailureCount);
             CacheFailureHits.IncTo(failureHits);
             InFlight.Set(pipeline.InFlight);
