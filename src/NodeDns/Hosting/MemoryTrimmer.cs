@@ -5,10 +5,12 @@ namespace NodeDns.Daemon.Hosting;
 
 /// <summary>
 /// Gives memory the GC holds but no longer uses back to the OS. After a burst of misses (a flood of unique names)
-/// the GC keeps the heap it grew to committed: measured 152 MiB committed for 43 MiB of live objects with 100k
-/// cached answers. When committed memory is well above the live heap, one compacting, decommitting full collection
-/// brings RSS back near the live size (231 → 110 MiB in that case). It pauses serving for tens of milliseconds
-/// (queries wait in the socket buffers), so it runs at most once per <see cref="MinimumSpacing"/>.
+/// the GC keeps the heap it grew to committed, and with no collection after the burst nothing gives it back. When
+/// committed memory is well above the live heap, one compacting, decommitting full collection brings RSS back near
+/// the live size. The cache lives outside the GC heap, so the live heap is small (about 10 MiB with 100k cached
+/// answers) and the collection pauses serving for a few milliseconds (queries wait in the socket buffers). It runs
+/// once the load is over — while queries keep allocating, the committed memory is the GC's working budget and a trim
+/// would only cost a pause — and at most once per <see cref="MinimumSpacing"/>.
 /// </summary>
 public sealed partial class MemoryTrimmer(TimeProvider time, ILogger<MemoryTrimmer> logger) : BackgroundService
 {
@@ -16,22 +18,28 @@ public sealed partial class MemoryTrimmer(TimeProvider time, ILogger<MemoryTrimm
     public static readonly TimeSpan MinimumSpacing = TimeSpan.FromMinutes(1);
 
     /// <summary>Unused committed memory worth a pause to give back.</summary>
-    private const long Slack = 32L << 20;
+    private const long Slack = 8L << 20;
 
     /// <summary>True when committed memory is over twice the live heap and more than <see cref="Slack"/> above it.</summary>
     public static bool IsWorthTrimming(long committedBytes, long heapBytes) =>
         committedBytes > 2 * heapBytes && committedBytes - heapBytes > Slack;
 
+    /// <summary>True when less than <see cref="Slack"/> was allocated since the last check: the burst is over.</summary>
+    public static bool IsQuiet(long allocatedSinceLastCheck) => allocatedSinceLastCheck < Slack;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(CheckInterval, time);
         long lastTrim = 0;
+        long allocated = GC.GetTotalAllocatedBytes();
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
                 GCMemoryInfo before = GC.GetGCMemoryInfo();
-                if ((lastTrim != 0 && time.GetElapsedTime(lastTrim) < MinimumSpacing)
+                long allocatedSinceLastCheck = GC.GetTotalAllocatedBytes() - allocated;
+                allocated += allocatedSinceLastCheck;
+                if ((lastTrim != 0 && time.GetElapsedTime(lastTrim) < MinimumSpacing) || !IsQuiet(allocatedSinceLastCheck)
                     || !IsWorthTrimming(before.TotalCommittedBytes, before.HeapSizeBytes))
                 {
                     continue;

@@ -12,7 +12,7 @@ namespace NodeDns.Caching.Storage;
 /// </summary>
 internal sealed class EntryIndex(Func<int, int> hashOfHandle)
 {
-    private const long HandleMask = 0x7FFF_FFFF;
+    private const long HandleMask = 0xFFFF_FFFF;
     private const long Tombstone = HandleMask;
     private const int MinimumCapacity = 1024;
 
