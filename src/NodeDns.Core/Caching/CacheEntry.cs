@@ -23,9 +23,12 @@ public readonly struct CacheEntry
     private readonly DnsCache _cache;
     private readonly EntryFields _fields;
 
-    internal CacheEntry(DnsCache cache, int handle, int generation, uint version, bool isStalePart, in EntryFields fields)
+    internal CacheEntry(DnsCache cache, int handle, int generation, uint version, bool isStalePart, in EntryFields fields,
+        EntryIndex.Table? table, int slot)
     {
         _cache = cache;
+        Table = table;
+        Slot = slot;
         Handle = handle;
         Generation = generation;
         Version = version;
@@ -33,6 +36,9 @@ public readonly struct CacheEntry
         _fields = fields;
     }
 
+    /// <summary>The index table and slot the lookup found the entry through (null for entries not found by a lookup).</summary>
+    internal EntryIndex.Table? Table { get; }
+    internal int Slot { get; }
     internal int Handle { get; }
     internal int Generation { get; }
     internal uint Version { get; }
@@ -83,8 +89,8 @@ public readonly struct CacheEntry
     public byte[] Key => _cache.CopyKey(this);
 
     /// <summary>Counts a hit for prefetch popularity; returns the hits in the current window.</summary>
-    internal int CountHit(long now, long window) => _cache.CountHit(this, now, window);
+    internal int CountHit(long now, long window) => DnsCache.CountHit(this, now, window);
 
     /// <summary>Claims the one background refresh of this entry; false when one runs or ran, or the entry changed.</summary>
-    internal bool TryStartRefresh() => _cache.TryStartRefresh(this);
+    internal bool TryStartRefresh() => DnsCache.TryStartRefresh(this);
 }

@@ -123,10 +123,8 @@ public sealed class DnsCache
             }
 
             Span<byte> record = Record(handle);
-            int hits = old == None ? 0 : RecordLayout.HitsValue(Record(old));
-            long hitWindowStart = old == None ? 0 : RecordLayout.HitWindowStartValue(Record(old));
             uint version = BeginWrite(record);
-            RecordLayout.Write(record, hash, key, template, fields, staleTemplate, staleFields, hits, hitWindowStart);
+            RecordLayout.Write(record, hash, key, template, fields, staleTemplate, staleFields);
             EndWrite(record, version);
             int generation = EntryIndex.Generation(_memory.Generation(BlockAllocator.ChunkOf(handle)));
             _index.Put(hash, generation, handle, old);
@@ -137,7 +135,7 @@ public sealed class DnsCache
 
             _counts[(int)kind]++;
             _bytes += BlockBytes(handle);
-            return new CacheEntry(this, handle, generation, version + 1, false, fields);
+            return new CacheEntry(this, handle, generation, version + 1, false, fields, table: null, slot: -1);
         }
     }
 
@@ -152,7 +150,7 @@ public sealed class DnsCache
                 Span<byte> record = Record(handle);
                 int generation = EntryIndex.Generation(_memory.Generation(BlockAllocator.ChunkOf(handle)));
                 entries.Add(new CacheEntry(this, handle, generation, RecordLayout.Version(ChunkMemory.StateOf(record)), false,
-                    RecordLayout.ReadFields(record, stalePart: false)));
+                    RecordLayout.ReadFields(record, stalePart: false), table: null, slot: -1));
             });
         }
 
@@ -214,10 +212,11 @@ public sealed class DnsCache
     private bool TryFind(ReadOnlySpan<byte> key, out CacheEntry entry)
     {
         int hash = Hash(key);
-        ushort tag = EntryIndex.Tag(hash);
+        int tag = EntryIndex.Tag(hash);
         for (int attempt = 0; attempt < ReadAttempts; attempt++)
         {
-            long[] slots = _index.Slots;
+            EntryIndex.Table table = _index.Current;
+            long[] slots = table.Slots;
             int mask = slots.Length - 1;
             bool torn = false;
             for (int i = hash & mask, probes = 0; probes < slots.Length && !torn; i = (i + 1) & mask, probes++)
@@ -233,7 +232,7 @@ public sealed class DnsCache
                     continue;
                 }
 
-                ReadResult result = TryRead(EntryIndex.Handle(slot), EntryIndex.GenerationOf(slot), key, out entry);
+                ReadResult result = TryRead(EntryIndex.Handle(slot), EntryIndex.GenerationOf(slot), key, out entry, table, i);
                 if (result == ReadResult.Match)
                 {
                     return true;
@@ -252,7 +251,7 @@ public sealed class DnsCache
         return false;
     }
 
-    private ReadResult TryRead(int handle, int generation, ReadOnlySpan<byte> key, out CacheEntry entry)
+    private ReadResult TryRead(int handle, int generation, ReadOnlySpan<byte> key, out CacheEntry entry, EntryIndex.Table table, int slot)
     {
         entry = default;
         int chunk = BlockAllocator.ChunkOf(handle);
@@ -283,7 +282,7 @@ public sealed class DnsCache
             return ReadResult.KeyMismatch;
         }
 
-        entry = new CacheEntry(this, handle, generation, RecordLayout.Version(before), false, fields);
+        entry = new CacheEntry(this, handle, generation, RecordLayout.Version(before), false, fields, table, slot);
         return ReadResult.Match;
     }
 
@@ -363,65 +362,31 @@ public sealed class DnsCache
 
         EntryFields fields = RecordLayout.ReadFields(record, stalePart: true);
         return IsUnchanged(entry, record) && fields.Shape.Fits(record.Length - Math.Min(record.Length, fields.DataOffset))
-            ? new CacheEntry(this, entry.Handle, entry.Generation, entry.Version, true, fields)
+            ? new CacheEntry(this, entry.Handle, entry.Generation, entry.Version, true, fields, table: null, slot: -1)
             : null;
     }
 
-    private void MarkReferenced(in CacheEntry entry)
+    private static void MarkReferenced(in CacheEntry entry)
     {
-        ref long state = ref ChunkMemory.StateOf(Record(entry.Handle));
-        long current = Volatile.Read(ref state);
-        if ((current & RecordLayout.Referenced) == 0 && RecordLayout.Version(current) == entry.Version)
+        if (entry.Table is { } table && (Volatile.Read(ref table.Slots[entry.Slot]) & EntryIndex.Referenced) == 0)
         {
-            Interlocked.CompareExchange(ref state, current | RecordLayout.Referenced, current);
+            EntryIndex.TrySet(table, entry.Slot, entry.Handle, entry.Generation, EntryIndex.Referenced);
         }
     }
 
-    internal bool TryStartRefresh(in CacheEntry entry)
-    {
-        ref long state = ref ChunkMemory.StateOf(Record(entry.Handle));
-        for (int attempt = 0; attempt < ReadAttempts; attempt++)
-        {
-            long current = Volatile.Read(ref state);
-            if (RecordLayout.Version(current) != entry.Version || (current & RecordLayout.Refreshing) != 0)
-            {
-                return false;
-            }
+    internal static bool TryStartRefresh(in CacheEntry entry) =>
+        entry.Table is { } table && EntryIndex.TrySet(table, entry.Slot, entry.Handle, entry.Generation, EntryIndex.Refreshing);
 
-            if (Interlocked.CompareExchange(ref state, current | RecordLayout.Refreshing, current) == current)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    internal int CountHit(in CacheEntry entry, long now, long window)
-    {
-        Span<byte> record = Record(entry.Handle);
-        ref long windowStart = ref RecordLayout.HitWindowStart(record);
-        ref int hits = ref RecordLayout.Hits(record);
-        if (now - windowStart > window)
-        {
-            windowStart = now;
-            hits = 1;
-        }
-        else
-        {
-            hits++;
-        }
-
-        return hits;
-    }
+    internal static int CountHit(in CacheEntry entry, long now, long window) =>
+        entry.Table is { } table ? EntryIndex.CountHit(table, entry.Slot, now / Math.Max(1, window)) : 0;
 
     // ---- Writers: under _writeLock.
 
     private int FindLocked(ReadOnlySpan<byte> key, int hash)
     {
-        long[] slots = _index.Slots;
+        long[] slots = _index.Current.Slots;
         int mask = slots.Length - 1;
-        ushort tag = EntryIndex.Tag(hash);
+        int tag = EntryIndex.Tag(hash);
         for (int i = hash & mask, probes = 0; probes < slots.Length && !EntryIndex.IsEmpty(slots[i]); i = (i + 1) & mask, probes++)
         {
             long slot = slots[i];
@@ -508,11 +473,8 @@ public sealed class DnsCache
                 continue;
             }
 
-            ref long state = ref ChunkMemory.StateOf(record);
-            long current = Volatile.Read(ref state);
-            if ((current & RecordLayout.Referenced) != 0 && now < RecordLayout.ExpiresAt(record))
+            if (now < RecordLayout.ExpiresAt(record) && _index.TryClearReferenced(RecordLayout.Hash(record), handle))
             {
-                Interlocked.CompareExchange(ref state, current & ~RecordLayout.Referenced, current);
                 continue;
             }
 
@@ -587,7 +549,7 @@ public sealed class DnsCache
         }
     }
 
-    /// <summary>Makes the record's version odd (readers fail their check from now on) and clears its flags; returns that version.</summary>
+    /// <summary>Makes the record's version odd (readers fail their check from now on); returns that version.</summary>
     private static uint BeginWrite(Span<byte> record)
     {
         ref long state = ref ChunkMemory.StateOf(record);

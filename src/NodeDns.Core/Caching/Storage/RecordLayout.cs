@@ -7,31 +7,26 @@ namespace NodeDns.Caching.Storage;
 /// One cached answer as it lies in a block of <see cref="ChunkMemory"/>: a fixed header, the key, the template's bytes,
 /// and for a failure entry that kept stale data, that data's times, shape and bytes.
 /// <para>
-/// Concurrency is a sequence lock per record: the state word holds a version (odd while the writer changes the record)
-/// and two flags readers may set by compare-and-swap (referenced, refreshing). A reader reads the state, then whatever it
-/// needs, then — after a read barrier — the state and the chunk's generation again; if either changed it read a record
-/// in change and retries or misses. Every length read from a record is checked against the block before use, so a
-/// torn read yields wrong bytes that the check throws away, never a fault or an exception.
+/// Concurrency is a sequence lock per record: the state word holds a version, odd while the writer changes the record.
+/// A reader reads the state, then whatever it needs, then — after a read barrier — the state and the chunk's generation
+/// again; if either changed it read a record in change and retries or misses. Readers never write a record (what they
+/// mark lives in the index, see <see cref="EntryIndex"/>). Every length read from a record is checked against the block
+/// before use, so a torn read yields wrong bytes that the check throws away, never a fault or an exception.
 /// </para>
 /// </summary>
 internal static class RecordLayout
 {
-    public const long Referenced = 1;
-    public const long Refreshing = 2;
-
     private const int StoredAtOffset = 8;
     private const int ExpiresAtOffset = 16;
-    private const int HitWindowStartOffset = 24;
-    private const int HitsOffset = 32;
-    private const int TtlOffset = 36;
-    private const int FailureStreakOffset = 40;
-    private const int HashOffset = 44;
-    private const int KeyLengthOffset = 48;
-    private const int ZoneOffset = 50;
-    private const int KindOffset = 52;
-    private const int LiveOffset = 53;
-    private const int HasStaleOffset = 54;
-    private const int ShapeOffset = 56;
+    private const int TtlOffset = 24;
+    private const int FailureStreakOffset = 28;
+    private const int HashOffset = 32;
+    private const int KeyLengthOffset = 36;
+    private const int ZoneOffset = 38;
+    private const int KindOffset = 40;
+    private const int LiveOffset = 41;
+    private const int HasStaleOffset = 42;
+    private const int ShapeOffset = 44;
     public const int HeaderLength = ShapeOffset + TemplateView.ShapeLength;
 
     /// <summary>While a block is free: the unit of the next free block of its chunk (in the stored-at field).</summary>
@@ -93,12 +88,10 @@ internal static class RecordLayout
 
     /// <summary>Writes a whole record into a block the writer owns (its state already odd).</summary>
     public static void Write(Span<byte> record, int hash, ReadOnlySpan<byte> key, ResponseTemplate template, in EntryFields fields,
-        ResponseTemplate? staleTemplate, in EntryFields staleFields, int hits, long hitWindowStart)
+        ResponseTemplate? staleTemplate, in EntryFields staleFields)
     {
         BinaryPrimitives.WriteInt64LittleEndian(record[StoredAtOffset..], fields.StoredAt);
         BinaryPrimitives.WriteInt64LittleEndian(record[ExpiresAtOffset..], fields.ExpiresAt);
-        BinaryPrimitives.WriteInt64LittleEndian(record[HitWindowStartOffset..], hitWindowStart);
-        BinaryPrimitives.WriteInt32LittleEndian(record[HitsOffset..], hits);
         BinaryPrimitives.WriteUInt32LittleEndian(record[TtlOffset..], fields.Ttl);
         BinaryPrimitives.WriteInt32LittleEndian(record[FailureStreakOffset..], fields.FailureStreak);
         BinaryPrimitives.WriteInt32LittleEndian(record[HashOffset..], hash);
@@ -136,15 +129,6 @@ internal static class RecordLayout
     }
 
     public static int NextFree(ReadOnlySpan<byte> record) => BinaryPrimitives.ReadInt32LittleEndian(record[NextFreeOffset..]);
-
-    /// <summary>Prefetch popularity: racy read-modify-write, as before (a lost count or a count on a reused block only shifts a heuristic).</summary>
-    public static ref int Hits(Span<byte> record) => ref System.Runtime.CompilerServices.Unsafe.As<byte, int>(ref record[HitsOffset]);
-
-    public static ref long HitWindowStart(Span<byte> record) => ref System.Runtime.CompilerServices.Unsafe.As<byte, long>(ref record[HitWindowStartOffset]);
-
-    public static int HitsValue(ReadOnlySpan<byte> record) => BinaryPrimitives.ReadInt32LittleEndian(record[HitsOffset..]);
-
-    public static long HitWindowStartValue(ReadOnlySpan<byte> record) => BinaryPrimitives.ReadInt64LittleEndian(record[HitWindowStartOffset..]);
 }
 
 /// <summary>What a lookup reads of a record (or of its stale part) besides the bytes it serves.</summary>
