@@ -48,9 +48,10 @@ public static class Targets
         }
 
         byte[] key = [.. lowerName, (byte)(message.QuestionType >> 8), (byte)message.QuestionType, (byte)(message.QuestionClass >> 8), (byte)message.QuestionClass, 0];
+        CacheEntry stored = default;
         if (classified.Kind is ResponseKind.Positive or ResponseKind.Negative)
         {
-            Cache.Insert(key, classified.Template, classified.Kind == ResponseKind.Positive ? EntryKind.Positive : EntryKind.Negative, classified.Ttl);
+            stored = Cache.Insert(key, classified.Template, classified.Kind == ResponseKind.Positive ? EntryKind.Positive : EntryKind.Negative, classified.Ttl);
         }
 
         byte[] query = [0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, .. message.QuestionName, (byte)(message.QuestionType >> 8), (byte)message.QuestionType,
@@ -65,6 +66,17 @@ public static class Targets
                 || !SameRecords(ResponseScrubber.Scrub(message.Records, lowerName), back.Records))
             {
                 throw new InvalidOperationException("the served answer does not read back to the records that went in");
+            }
+
+            // The cache's copy in native memory serves exactly what the template serves.
+            if (stored.WireLength > 0 && Cache.TryGetFresh(key, TimeProvider.System.GetTimestamp(), out CacheEntry found))
+            {
+                byte[] fromCache = new byte[DnsLimits.MaxMessageLength];
+                int cachedLength = found.TryWrite(query, info, 1, DnsLimits.MaxMessageLength, fromCache);
+                if (cachedLength != length || !fromCache.AsSpan(0, length).SequenceEqual(served.AsSpan(0, length)))
+                {
+                    throw new InvalidOperationException("the cached answer differs from its template's");
+                }
             }
         }
     }
