@@ -15,6 +15,7 @@ internal sealed class BlockAllocator
     private readonly List<int>[] _withRoom = [.. Enumerable.Range(0, SizeClasses.Count).Select(_ => new List<int>())];
     private readonly Stack<int> _uncarved = new();
     private readonly List<int> _emptied = [];
+    private readonly int[] _chunksOfClass = new int[SizeClasses.Count];
     private int[] _class = [];
     private int[] _used = [];
     private int[] _bump = [];
@@ -43,23 +44,10 @@ internal sealed class BlockAllocator
 
     public int ClassOf(int chunk) => _class[chunk];
 
-    public int UsedIn(int chunk) => _used[chunk];
-
     /// <summary>Units handed out by bumping in <paramref name="chunk"/>: blocks below it are live or free.</summary>
     public int BumpOf(int chunk) => _bump[chunk];
 
-    public bool HasChunksOf(int sizeClass)
-    {
-        for (int chunk = 0; chunk < _class.Length; chunk++)
-        {
-            if (_class[chunk] == sizeClass)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    public bool HasChunksOf(int sizeClass) => _chunksOfClass[sizeClass] > 0;
 
     /// <summary>A block of <paramref name="sizeClass"/> without evicting anything, or -1 (the caller evicts and asks again).</summary>
     public int TryAllocate(int sizeClass)
@@ -215,6 +203,7 @@ internal sealed class BlockAllocator
     {
         _memory.NextGeneration(chunk);
         _class[chunk] = sizeClass;
+        _chunksOfClass[sizeClass]++;
         _used[chunk] = 0;
         _bump[chunk] = 0;
         _freeHead[chunk] = None;
@@ -225,6 +214,7 @@ internal sealed class BlockAllocator
     private void Uncarve(int chunk)
     {
         _memory.NextGeneration(chunk);
+        _chunksOfClass[_class[chunk]]--;
         _class[chunk] = None;
         _bump[chunk] = 0;
         _freeHead[chunk] = None;

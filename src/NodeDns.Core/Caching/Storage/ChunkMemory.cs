@@ -27,8 +27,6 @@ internal sealed unsafe class ChunkMemory
     /// <summary>Replaced whole when it grows; the segments themselves are shared by the old and the new array.</summary>
     private volatile Segment[] _segments = [];
 
-    public int Capacity => _segments.Length * ChunksPerSegment;
-
     /// <summary>Maps segments until chunk <paramref name="chunk"/> exists. Writer only.</summary>
     public void EnsureChunk(int chunk)
     {
