@@ -152,6 +152,44 @@ public class DnsCacheTests
     }
 
     [Fact]
+    public void Answers_of_many_sizes_keep_the_native_memory_within_the_budget_and_an_emptied_cache_gives_it_back()
+    {
+        const long budget = 1 << 20;
+        var cache = new DnsCache(new CacheOptions { PositiveEntries = 100_000, MaxBytes = budget, StaleWindow = TimeSpan.Zero }, _time);
+        for (int i = 0; i < 20_000; i++)
+        {
+            string name = $"n{i}.example";
+            cache.Insert(Key(name), Template(name, records: 1 + (i * 7 % 60)), EntryKind.Positive, 30);
+            Assert.InRange(cache.ChunkBytes, 0, budget);
+            Assert.InRange(cache.Bytes, 0, cache.ChunkBytes);
+        }
+
+        Assert.True(cache.PositiveCount > 100, $"only {cache.PositiveCount} answers fit in {budget} bytes");
+        cache.Reconfigure(cache.Options with { MaxBytes = budget / 4 });
+        Assert.InRange(cache.ChunkBytes, 0, budget / 4);
+        Assert.InRange(cache.Bytes, 0, budget / 4);
+        Assert.True(cache.PositiveCount > 0, "shrinking the budget emptied the cache");
+
+        _time.Advance(TimeSpan.FromSeconds(31));
+        Assert.Equal(cache.PositiveCount, cache.SweepExpired());
+        Assert.Equal(0, cache.ChunkBytes);
+        Assert.Equal(0, cache.Bytes);
+    }
+
+    /// <summary>An answer of <paramref name="records"/> A records.</summary>
+    private static ResponseTemplate Template(string name, int records)
+    {
+        var wire = new Wire().Header(1, 0x8180, 1, records, 0, 0).Question(name);
+        for (int r = 0; r < records; r++)
+        {
+            wire.Record(name, 1, 60, [192, 0, 2, (byte)r]);
+        }
+
+        Assert.True(ResponseReader.TryRead(wire.ToArray(), out DnsResponseMessage response));
+        return ResponseClassifier.Classify(response, Wire.Name(name), TtlPolicy.Default)!.Template;
+    }
+
+    [Fact]
     public void An_entry_read_before_its_memory_was_given_back_and_reused_serves_nothing()
     {
         var cache = new DnsCache(new CacheOptions { StaleWindow = TimeSpan.Zero, MaxFailureTtl = TimeSpan.FromSeconds(1) }, _time);
