@@ -102,6 +102,7 @@ public sealed class UdpListener : IDisposable
         using var batch = new BatchedDatagrams();
         using UdpReactor reactor = UdpReactor.CreateForThisThread();
         using MissReplyQueue missReplies = MissReplyQueue.CreateForThisThread(socket);
+        var misses = new PendingMiss[BatchedDatagrams.Batch];
         reactor.WatchListener((int)socket.SafeHandle.DangerousGetHandle());
         context = context with { Reactor = reactor };
         byte[] key = new byte[QueryParser.MaxKeyLength];
@@ -131,7 +132,7 @@ public sealed class UdpListener : IDisposable
                         bool idle = reactor.Open == 0;
                         if (idle || reactor.Poll(pollMilliseconds))
                         {
-                            AnswerBatch(socket, pipeline, context, batch, missReplies, batch.Receive(socket, wait: idle), key, onError);
+                            AnswerBatch(socket, pipeline, context, batch, missReplies, misses, batch.Receive(socket, wait: idle), key, onError);
                         }
                     }
 
@@ -159,11 +160,15 @@ public sealed class UdpListener : IDisposable
         }
     }
 
-    /// <summary>Answers the hits of a received batch with one sendmmsg and starts the misses.</summary>
+    /// <summary>
+    /// Answers the hits of a received batch with one sendmmsg, then starts the misses: a miss costs a fresh upstream
+    /// socket and a send, and the hits that came in the same batch do not wait for that.
+    /// </summary>
     private void AnswerBatch(Socket socket, QueryPipeline pipeline, ClientContext context, BatchedDatagrams batch, MissReplyQueue missReplies,
-        int received, byte[] key, Action<Exception> onError)
+        PendingMiss[] misses, int received, byte[] key, Action<Exception> onError)
     {
         long receivedAt = pipeline.Dnstap is null ? 0 : DnstapLog.Now();
+        int missCount = 0;
         for (int i = 0; i < received; i++)
         {
             try
@@ -176,8 +181,8 @@ public sealed class UdpListener : IDisposable
                         batch.QueueReply(i, length);
                         break;
                     case QueryOutcome.Miss:
-                        _ = AnswerMissAsync(socket, pipeline, missReplies, query.ToArray(), info, key.AsSpan(0, info.KeyLength).ToArray(),
-                            from, batch.Address(i).ToArray(), onError);
+                        misses[missCount++] = new PendingMiss(query.ToArray(), info, key.AsSpan(0, info.KeyLength).ToArray(), from,
+                            batch.Address(i).ToArray());
                         break;
                 }
             }
@@ -193,7 +198,17 @@ public sealed class UdpListener : IDisposable
         {
             LogBatch(dnstap, batch, received, receivedAt);
         }
+
+        for (int i = 0; i < missCount; i++)
+        {
+            PendingMiss miss = misses[i];
+            misses[i] = default;
+            _ = AnswerMissAsync(socket, pipeline, missReplies, miss.Query, miss.Info, miss.Key, miss.From, miss.Client, onError);
+        }
     }
+
+    /// <summary>A miss of the batch being answered, kept until the batch's hits have left.</summary>
+    private readonly record struct PendingMiss(byte[] Query, QueryInfo Info, byte[] Key, ClientContext From, byte[] Client);
 
     /// <summary>After the batch's answers left: its queries (received at <paramref name="receivedAt"/>) and the answers given at once, to dnstap.</summary>
     private void LogBatch(DnstapLog dnstap, BatchedDatagrams batch, int received, long receivedAt)
