@@ -465,8 +465,16 @@ public sealed class DnsCache
                 continue;
             }
 
+            // The chunk may have been carved for another size since the hand was last here: back onto a block boundary.
+            int units = SizeClasses.UnitsOf(chunkClass);
+            if (_handUnit % units != 0)
+            {
+                _handUnit += units - (_handUnit % units);
+                continue;
+            }
+
             int handle = (_handChunk * SizeClasses.UnitsPerChunk) + _handUnit;
-            _handUnit += SizeClasses.UnitsOf(chunkClass);
+            _handUnit += units;
             Span<byte> record = Record(handle);
             if (!RecordLayout.IsLive(record) || handle == spared || (kind is { } only && RecordLayout.Kind(record) != only))
             {

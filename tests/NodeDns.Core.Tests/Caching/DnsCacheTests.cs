@@ -176,6 +176,40 @@ public class DnsCacheTests
         Assert.Equal(0, cache.Bytes);
     }
 
+    [Fact]
+    public void The_clock_hand_stays_on_block_boundaries_when_its_chunk_is_carved_for_another_size()
+    {
+        // One chunk: small answers fill it and the hand stops inside it, the chunk empties and is carved for answers
+        // of another size, and the hand walks on from where it was.
+        var cache = new DnsCache(new CacheOptions { PositiveEntries = 100_000, MaxBytes = 1 << 17, StaleWindow = TimeSpan.Zero }, _time);
+        for (int i = 0; i < 1_500; i++)
+        {
+            cache.Insert(Key($"s{i}.example"), Template($"s{i}.example", records: 1), EntryKind.Positive, 10);
+        }
+
+        long evictedSmall = cache.Evictions(EntryKind.Positive);
+        Assert.True(evictedSmall > 0);
+        _time.Advance(TimeSpan.FromSeconds(11));
+        cache.SweepExpired();
+        for (int i = 0; i < 1_500; i++)
+        {
+            cache.Insert(Key($"b{i}.example"), Template($"b{i}.example", records: 9), EntryKind.Positive, 300);
+        }
+
+        int served = 0;
+        for (int i = 0; i < 1_500; i++)
+        {
+            if (cache.TryGetFresh(Key($"b{i}.example"), _time.GetTimestamp(), out CacheEntry entry))
+            {
+                Assert.Equal(9, entry.Template.AnswerCount);
+                served++;
+            }
+        }
+
+        Assert.Equal(cache.PositiveCount, served);
+        Assert.True(cache.Evictions(EntryKind.Positive) - evictedSmall > 1_000);
+    }
+
     /// <summary>An answer of <paramref name="records"/> A records.</summary>
     private static ResponseTemplate Template(string name, int records)
     {
