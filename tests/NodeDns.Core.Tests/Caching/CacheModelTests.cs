@@ -109,6 +109,86 @@ public class CacheModelTests
         }
     }
 
+    [Theory]
+    [InlineData(21)]
+    [InlineData(22)]
+    [InlineData(23)]
+    public void With_answers_of_many_sizes_in_a_few_chunks_a_hit_is_what_was_stored_last_and_the_counts_add_up(int seed)
+    {
+        // Budgets of one to four chunks and answers of 1 to 60 records (about 30 block sizes): chunks are emptied,
+        // carved for other sizes and given back all the time.
+        var time = new FakeTimeProvider();
+        var options = new CacheOptions { PositiveEntries = 2_000, NegativeEntries = 500, FailureEntries = 100, MaxBytes = 2 << 17, StaleWindow = StaleWindow };
+        var cache = new DnsCache(options, time);
+        var model = new Dictionary<string, (int Records, int Value)>();
+        var random = new Random(seed);
+        for (int step = 0; step < 30_000; step++)
+        {
+            string name = $"n{random.Next(400)}.example";
+            switch (random.Next(12))
+            {
+                case 0:
+                    time.Advance(Step(random, 20));
+                    break;
+                case 1 when step % 10 == 0:
+                    cache.SweepExpired();
+                    break;
+                case 2 when step % 200 == 0:
+                    options = options with { MaxBytes = (long)random.Next(1, 5) << 17, PositiveEntries = random.Next(50, 2_000) };
+                    cache.Reconfigure(options);
+                    break;
+                case 3 or 4 or 5 or 6:
+                    int records = 1 + random.Next(60);
+                    int value = random.Next(1, 250);
+                    cache.Insert(Key(name), Template(name, records, value), random.Next(5) == 0 ? EntryKind.Negative : EntryKind.Positive,
+                        (uint)random.Next(1, 60));
+                    model[name] = (records, value);
+                    break;
+                default:
+                    if (cache.TryGetFresh(Key(name), time.GetTimestamp(), out CacheEntry entry))
+                    {
+                        (int storedRecords, int storedValue) = model[name];
+                        var served = StrictDnsMessage.Parse(Serve(entry, name));
+                        Assert.Equal(storedRecords, served.Records.Count);
+                        Assert.All(served.Records, r => Assert.Equal(storedValue, r.Data[3]));
+                    }
+
+                    break;
+            }
+
+            if (step % 500 == 0)
+            {
+                int found = model.Keys.Count(n => cache.TryGetAny(Key(n), out _));
+                Assert.Equal(cache.PositiveCount + cache.NegativeCount + cache.FailureCount, found);
+                Assert.InRange(cache.ChunkBytes, 0, Math.Max(options.MaxBytes, 1 << 17));
+                Assert.InRange(cache.Bytes, 0, options.MaxBytes);
+            }
+        }
+    }
+
+    private static byte[] Serve(CacheEntry entry, string name)
+    {
+        byte[] query = Wire.Query(name, edns: false);
+        QueryParser.Parse(query, new byte[QueryParser.MaxKeyLength], out QueryInfo info);
+        byte[] buffer = new byte[DnsLimits.MaxMessageLength];
+        int length = entry.TryWrite(query, info, 0, DnsLimits.MaxMessageLength, buffer);
+        Assert.True(length > 0, "a hit that could not be served");
+        return buffer[..length];
+    }
+
+    /// <summary>An answer of <paramref name="records"/> A records, each ending in <paramref name="value"/>.</summary>
+    private static ResponseTemplate Template(string name, int records, int value)
+    {
+        var wire = new Wire().Header(1, 0x8180, 1, records, 0, 0).Question(name);
+        for (int r = 0; r < records; r++)
+        {
+            wire.Record(name, 1, 600, [10, (byte)r, 0, (byte)value]);
+        }
+
+        Assert.True(ResponseReader.TryRead(wire.ToArray(), out DnsResponseMessage response));
+        return ResponseTemplateBuilder.Build(Wire.Name(name), 1, 1, 0, false, response.Records, 600)!;
+    }
+
     private static void AssertLookup(DnsCache cache, Dictionary<string, Stored> model, string name, long now, long frequency, string because)
     {
         bool known = model.TryGetValue(name, out Stored? stored);
