@@ -140,8 +140,8 @@ public class CacheModelTests
                 case 3 or 4 or 5 or 6:
                     int records = 1 + random.Next(60);
                     int value = random.Next(1, 250);
-                    cache.Insert(Key(name), Template(name, records, value), random.Next(5) == 0 ? EntryKind.Negative : EntryKind.Positive,
-                        (uint)random.Next(1, 60));
+                    var kind = random.Next(5) == 0 ? EntryKind.Negative : EntryKind.Positive;
+                    cache.Insert(Key(name), Wire.ARecordsTemplate(name, records, r => [10, (byte)r, 0, (byte)value]), kind, (uint)random.Next(1, 60));
                     model[name] = (records, value);
                     break;
                 default:
@@ -174,19 +174,6 @@ public class CacheModelTests
         int length = entry.TryWrite(query, info, 0, DnsLimits.MaxMessageLength, buffer);
         Assert.True(length > 0, "a hit that could not be served");
         return buffer[..length];
-    }
-
-    /// <summary>An answer of <paramref name="records"/> A records, each ending in <paramref name="value"/>.</summary>
-    private static ResponseTemplate Template(string name, int records, int value)
-    {
-        var wire = new Wire().Header(1, 0x8180, 1, records, 0, 0).Question(name);
-        for (int r = 0; r < records; r++)
-        {
-            wire.Record(name, 1, 600, [10, (byte)r, 0, (byte)value]);
-        }
-
-        Assert.True(ResponseReader.TryRead(wire.ToArray(), out DnsResponseMessage response));
-        return ResponseTemplateBuilder.Build(Wire.Name(name), 1, 1, 0, false, response.Records, 600)!;
     }
 
     private static void AssertLookup(DnsCache cache, Dictionary<string, Stored> model, string name, long now, long frequency, string because)

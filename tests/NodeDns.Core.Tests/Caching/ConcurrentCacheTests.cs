@@ -88,15 +88,7 @@ public class ConcurrentCacheTests
     private static string NameOf(int n) => $"name{n}.example";
 
     /// <summary>An answer for name <paramref name="n"/> with <paramref name="records"/> A records, each carrying <paramref name="n"/>.</summary>
-    private static ResponseTemplate Template(int n, int records)
-    {
-        var wire = new Wire().Header(1, 0x8180, 1, records, 0, 0).Question(NameOf(n));
-        for (int r = 0; r < records; r++)
-        {
-            wire.Record(NameOf(n), 1, 600, [(byte)(n & 0xFF), (byte)(n >> 8), (byte)r, 7]);
-        }
+    private static ResponseTemplate Template(int n, int records) =>
+        Wire.ARecordsTemplate(NameOf(n), records, r => [(byte)(n & 0xFF), (byte)(n >> 8), (byte)r, 7]);
 
-        Assert.True(ResponseReader.TryRead(wire.ToArray(), out DnsResponseMessage response));
-        return ResponseTemplateBuilder.Build(Wire.Name(NameOf(n)), 1, 1, 0, false, response.Records, 600)!;
-    }
 }

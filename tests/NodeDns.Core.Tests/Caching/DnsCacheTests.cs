@@ -159,7 +159,7 @@ public class DnsCacheTests
         for (int i = 0; i < 20_000; i++)
         {
             string name = $"n{i}.example";
-            cache.Insert(Key(name), Template(name, records: 1 + (i * 7 % 60)), EntryKind.Positive, 30);
+            cache.Insert(Key(name), Wire.ARecordsTemplate(name, 1 + (i * 7 % 60), r => [192, 0, 2, (byte)r]), EntryKind.Positive, 30);
             Assert.InRange(cache.ChunkBytes, 0, budget);
             Assert.InRange(cache.Bytes, 0, cache.ChunkBytes);
         }
@@ -184,7 +184,7 @@ public class DnsCacheTests
         var cache = new DnsCache(new CacheOptions { PositiveEntries = 100_000, MaxBytes = 1 << 17, StaleWindow = TimeSpan.Zero }, _time);
         for (int i = 0; i < 1_500; i++)
         {
-            cache.Insert(Key($"s{i}.example"), Template($"s{i}.example", records: 1), EntryKind.Positive, 10);
+            cache.Insert(Key($"s{i}.example"), Wire.ARecordsTemplate($"s{i}.example", 1, r => [192, 0, 2, (byte)r]), EntryKind.Positive, 10);
         }
 
         long evictedSmall = cache.Evictions(EntryKind.Positive);
@@ -193,7 +193,7 @@ public class DnsCacheTests
         cache.SweepExpired();
         for (int i = 0; i < 1_500; i++)
         {
-            cache.Insert(Key($"b{i}.example"), Template($"b{i}.example", records: 9), EntryKind.Positive, 300);
+            cache.Insert(Key($"b{i}.example"), Wire.ARecordsTemplate($"b{i}.example", 9, r => [192, 0, 2, (byte)r]), EntryKind.Positive, 300);
         }
 
         int served = 0;
@@ -208,19 +208,6 @@ public class DnsCacheTests
 
         Assert.Equal(cache.PositiveCount, served);
         Assert.True(cache.Evictions(EntryKind.Positive) - evictedSmall > 1_000);
-    }
-
-    /// <summary>An answer of <paramref name="records"/> A records.</summary>
-    private static ResponseTemplate Template(string name, int records)
-    {
-        var wire = new Wire().Header(1, 0x8180, 1, records, 0, 0).Question(name);
-        for (int r = 0; r < records; r++)
-        {
-            wire.Record(name, 1, 60, [192, 0, 2, (byte)r]);
-        }
-
-        Assert.True(ResponseReader.TryRead(wire.ToArray(), out DnsResponseMessage response));
-        return ResponseClassifier.Classify(response, Wire.Name(name), TtlPolicy.Default)!.Template;
     }
 
     [Fact]
