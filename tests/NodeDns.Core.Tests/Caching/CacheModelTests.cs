@@ -141,7 +141,7 @@ public class CacheModelTests
                     int records = 1 + random.Next(60);
                     int value = random.Next(1, 250);
                     var kind = random.Next(5) == 0 ? EntryKind.Negative : EntryKind.Positive;
-                    cache.Insert(Key(name), Wire.ARecordsTemplate(name, records, r => [10, (byte)r, 0, (byte)value]), kind, (uint)random.Next(1, 60));
+                    cache.Insert(Key(name), TestAnswers.ARecords(name, records, r => [10, (byte)r, 0, (byte)value]), kind, (uint)random.Next(1, 60));
                     model[name] = (records, value);
                     break;
                 default:

@@ -89,6 +89,6 @@ public class ConcurrentCacheTests
 
     /// <summary>An answer for name <paramref name="n"/> with <paramref name="records"/> A records, each carrying <paramref name="n"/>.</summary>
     private static ResponseTemplate Template(int n, int records) =>
-        Wire.ARecordsTemplate(NameOf(n), records, r => [(byte)(n & 0xFF), (byte)(n >> 8), (byte)r, 7]);
+        TestAnswers.ARecords(NameOf(n), records, r => [(byte)(n & 0xFF), (byte)(n >> 8), (byte)r, 7]);
 
 }

@@ -159,7 +159,7 @@ public class DnsCacheTests
         for (int i = 0; i < 20_000; i++)
         {
             string name = $"n{i}.example";
-            cache.Insert(Key(name), Wire.ARecordsTemplate(name, 1 + (i * 7 % 60), r => [192, 0, 2, (byte)r]), EntryKind.Positive, 30);
+            cache.Insert(Key(name), TestAnswers.ARecords(name, 1 + (i * 7 % 60), r => [192, 0, 2, (byte)r]), EntryKind.Positive, 30);
             Assert.InRange(cache.ChunkBytes, 0, budget);
             Assert.InRange(cache.Bytes, 0, cache.ChunkBytes);
         }
@@ -184,7 +184,7 @@ public class DnsCacheTests
         var cache = new DnsCache(new CacheOptions { PositiveEntries = 100_000, MaxBytes = 1 << 17, StaleWindow = TimeSpan.Zero }, _time);
         for (int i = 0; i < 1_500; i++)
         {
-            cache.Insert(Key($"s{i}.example"), Wire.ARecordsTemplate($"s{i}.example", 1, r => [192, 0, 2, (byte)r]), EntryKind.Positive, 10);
+            cache.Insert(Key($"s{i}.example"), TestAnswers.ARecords($"s{i}.example", 1, r => [192, 0, 2, (byte)r]), EntryKind.Positive, 10);
         }
 
         long evictedSmall = cache.Evictions(EntryKind.Positive);
@@ -193,7 +193,7 @@ public class DnsCacheTests
         cache.SweepExpired();
         for (int i = 0; i < 1_500; i++)
         {
-            cache.Insert(Key($"b{i}.example"), Wire.ARecordsTemplate($"b{i}.example", 9, r => [192, 0, 2, (byte)r]), EntryKind.Positive, 300);
+            cache.Insert(Key($"b{i}.example"), TestAnswers.ARecords($"b{i}.example", 9, r => [192, 0, 2, (byte)r]), EntryKind.Positive, 300);
         }
 
         int served = 0;

@@ -55,26 +55,6 @@ internal sealed class Wire
     public static byte[] Query(string name, ushort type = 1, ushort id = 0x1234, bool edns = true, bool dnssecOk = false, ushort payload = 1232) =>
         new Wire().Header(id, 0x0100, 1, 0, 0, edns ? 1 : 0).Question(name, type).Bytes(edns ? new Wire().Opt(payload, dnssecOk).ToArray() : []).ToArray();
 
-    /// <summary>
-    /// The cache's form of an answer to <paramref name="name"/> with <paramref name="records"/> A records, record r
-    /// carrying <paramref name="address"/>(r): read back through the product's reader and built by its template builder.
-    /// </summary>
-    public static NodeDns.Protocol.ResponseTemplate ARecordsTemplate(string name, int records, Func<int, byte[]> address, uint ttl = 600)
-    {
-        var wire = new Wire().Header(1, 0x8180, 1, records, 0, 0).Question(name);
-        for (int r = 0; r < records; r++)
-        {
-            wire.Record(name, 1, ttl, address(r));
-        }
-
-        if (!NodeDns.Protocol.ResponseReader.TryRead(wire.ToArray(), out NodeDns.Protocol.DnsResponseMessage response))
-        {
-            throw new InvalidOperationException("the test answer does not read back");
-        }
-
-        return NodeDns.Protocol.ResponseTemplateBuilder.Build(Name(name), 1, 1, 0, false, response.Records, ttl)!;
-    }
-
     public static byte[] Soa(string mname, string rname, uint minimum) =>
         new Wire().Bytes(Name(mname)).Bytes(Name(rname)).U32(1).U32(3600).U32(600).U32(86400).U32(minimum).ToArray();
 
