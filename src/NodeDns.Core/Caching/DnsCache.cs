@@ -115,7 +115,7 @@ public sealed class DnsCache
             staleTemplate is not null, template.Shape, RecordLayout.HeaderLength + key.Length);
         lock (_writeLock)
         {
-            int old = FindLocked(key, hash);
+            int old = TryFind(key, hash, out CacheEntry replaced) ? replaced.Handle : None;
             int handle = MakeRoom(kind, sizeClass, old, now);
             if (handle == None)
             {
@@ -149,7 +149,7 @@ public sealed class DnsCache
             {
                 Span<byte> record = Record(handle);
                 int generation = EntryIndex.Generation(_memory.Generation(BlockAllocator.ChunkOf(handle)));
-                entries.Add(new CacheEntry(this, handle, generation, RecordLayout.Version(ChunkMemory.StateOf(record)), false,
+                entries.Add(new CacheEntry(this, handle, generation, RecordLayout.Version(RecordLayout.State(record)), false,
                     RecordLayout.ReadFields(record, stalePart: false), table: null, slot: -1));
             });
         }
@@ -209,9 +209,10 @@ public sealed class DnsCache
 
     // ---- Readers: no lock, no allocation. Every read is checked against the record's version and its chunk's generation.
 
-    private bool TryFind(ReadOnlySpan<byte> key, out CacheEntry entry)
+    private bool TryFind(ReadOnlySpan<byte> key, out CacheEntry entry) => TryFind(key, Hash(key), out entry);
+
+    private bool TryFind(ReadOnlySpan<byte> key, int hash, out CacheEntry entry)
     {
-        int hash = Hash(key);
         int tag = EntryIndex.Tag(hash);
         for (int attempt = 0; attempt < ReadAttempts; attempt++)
         {
@@ -261,7 +262,7 @@ public sealed class DnsCache
             return ReadResult.Torn;
         }
 
-        ref long state = ref ChunkMemory.StateOf(record);
+        ref long state = ref RecordLayout.State(record);
         long before = Volatile.Read(ref state);
         if (!RecordLayout.IsStable(before) || !RecordLayout.IsLive(record))
         {
@@ -270,9 +271,7 @@ public sealed class DnsCache
 
         bool match = RecordLayout.Key(record).SequenceEqual(key);
         EntryFields fields = match ? RecordLayout.ReadFields(record, stalePart: false) : default;
-        Volatile.ReadBarrier();
-        if (RecordLayout.Version(Volatile.Read(ref state)) != RecordLayout.Version(before)
-            || EntryIndex.Generation(_memory.Generation(chunk)) != generation)
+        if (!IsUnchanged(record, handle, RecordLayout.Version(before), generation))
         {
             return ReadResult.Torn;
         }
@@ -287,11 +286,17 @@ public sealed class DnsCache
     }
 
     /// <summary>True when the entry's record is still the one it was read from; after a read barrier.</summary>
-    private bool IsUnchanged(in CacheEntry entry, Span<byte> record)
+    private bool IsUnchanged(in CacheEntry entry, Span<byte> record) => IsUnchanged(record, entry.Handle, entry.Version, entry.Generation);
+
+    /// <summary>
+    /// True when the record still has <paramref name="version"/> and its chunk <paramref name="generation"/>: what was
+    /// read of it before this call (ordered by the read barrier) was not torn.
+    /// </summary>
+    private bool IsUnchanged(Span<byte> record, int handle, uint version, int generation)
     {
         Volatile.ReadBarrier();
-        return RecordLayout.Version(Volatile.Read(ref ChunkMemory.StateOf(record))) == entry.Version
-            && EntryIndex.Generation(_memory.Generation(BlockAllocator.ChunkOf(entry.Handle))) == entry.Generation;
+        return RecordLayout.Version(Volatile.Read(ref RecordLayout.State(record))) == version
+            && EntryIndex.Generation(_memory.Generation(BlockAllocator.ChunkOf(handle))) == generation;
     }
 
     /// <summary>The entry's record, or empty when the entry is default or its record cannot hold its data.</summary>
@@ -368,7 +373,7 @@ public sealed class DnsCache
 
     private static void MarkReferenced(in CacheEntry entry)
     {
-        if (entry.Table is { } table && (Volatile.Read(ref table.Slots[entry.Slot]) & EntryIndex.Referenced) == 0)
+        if (entry.Table is { } table)
         {
             EntryIndex.TrySet(table, entry.Slot, entry.Handle, entry.Generation, EntryIndex.Referenced);
         }
@@ -381,23 +386,6 @@ public sealed class DnsCache
         entry.Table is { } table ? EntryIndex.CountHit(table, entry.Slot, now / Math.Max(1, window)) : 0;
 
     // ---- Writers: under _writeLock.
-
-    private int FindLocked(ReadOnlySpan<byte> key, int hash)
-    {
-        long[] slots = _index.Current.Slots;
-        int mask = slots.Length - 1;
-        int tag = EntryIndex.Tag(hash);
-        for (int i = hash & mask, probes = 0; probes < slots.Length && !EntryIndex.IsEmpty(slots[i]); i = (i + 1) & mask, probes++)
-        {
-            long slot = slots[i];
-            if (!EntryIndex.IsTombstone(slot) && EntryIndex.TagOf(slot) == tag && RecordLayout.Key(Record(EntryIndex.Handle(slot))).SequenceEqual(key))
-            {
-                return EntryIndex.Handle(slot);
-            }
-        }
-
-        return None;
-    }
 
     /// <summary>
     /// Evicts until an entry of <paramref name="kind"/> in a block of <paramref name="sizeClass"/> fits the caps and the
@@ -473,7 +461,7 @@ public sealed class DnsCache
                 continue;
             }
 
-            int handle = (_handChunk * SizeClasses.UnitsPerChunk) + _handUnit;
+            int handle = BlockAllocator.HandleOf(_handChunk, _handUnit);
             _handUnit += units;
             Span<byte> record = Record(handle);
             if (!RecordLayout.IsLive(record) || handle == spared || (kind is { } only && RecordLayout.Kind(record) != only))
@@ -486,8 +474,7 @@ public sealed class DnsCache
                 continue;
             }
 
-            _evictions[(int)RecordLayout.Kind(record)]++;
-            Remove(handle);
+            Evict(handle);
             return true;
         }
 
@@ -503,19 +490,14 @@ public sealed class DnsCache
             return false;
         }
 
-        int units = SizeClasses.UnitsOf(_blocks.ClassOf(chunk));
-        for (int unit = 0; unit + units <= _blocks.BumpOf(chunk); unit += units)
-        {
-            int handle = (chunk * SizeClasses.UnitsPerChunk) + unit;
-            Span<byte> record = Record(handle);
-            if (RecordLayout.IsLive(record))
-            {
-                _evictions[(int)RecordLayout.Kind(record)]++;
-                Remove(handle);
-            }
-        }
-
+        ForEachLiveIn(chunk, Evict);
         return true;
+    }
+
+    private void Evict(int handle)
+    {
+        _evictions[(int)RecordLayout.Kind(Record(handle))]++;
+        Remove(handle);
     }
 
     private void Remove(int handle)
@@ -539,20 +521,23 @@ public sealed class DnsCache
     {
         for (int chunk = 0; chunk < _blocks.Chunks; chunk++)
         {
-            int chunkClass = _blocks.ClassOf(chunk);
-            if (chunkClass == None)
+            if (_blocks.ClassOf(chunk) != None)
             {
-                continue;
+                ForEachLiveIn(chunk, action);
             }
+        }
+    }
 
-            int units = SizeClasses.UnitsOf(chunkClass);
-            for (int unit = 0; unit + units <= _blocks.BumpOf(chunk); unit += units)
+    /// <summary>Calls <paramref name="action"/> with every live entry of a carved chunk (it may remove the entry).</summary>
+    private void ForEachLiveIn(int chunk, Action<int> action)
+    {
+        int units = SizeClasses.UnitsOf(_blocks.ClassOf(chunk));
+        for (int unit = 0; unit + units <= _blocks.BumpOf(chunk); unit += units)
+        {
+            int handle = BlockAllocator.HandleOf(chunk, unit);
+            if (RecordLayout.IsLive(Record(handle)))
             {
-                int handle = (chunk * SizeClasses.UnitsPerChunk) + unit;
-                if (RecordLayout.IsLive(Record(handle)))
-                {
-                    action(handle);
-                }
+                action(handle);
             }
         }
     }
@@ -560,7 +545,7 @@ public sealed class DnsCache
     /// <summary>Makes the record's version odd (readers fail their check from now on); returns that version.</summary>
     private static uint BeginWrite(Span<byte> record)
     {
-        ref long state = ref ChunkMemory.StateOf(record);
+        ref long state = ref RecordLayout.State(record);
         uint version = RecordLayout.Version(Volatile.Read(ref state));
         version += RecordLayout.IsStable((long)version << 32) ? 1u : 2u;
         Interlocked.Exchange(ref state, (long)version << 32);
@@ -568,7 +553,7 @@ public sealed class DnsCache
     }
 
     private static void EndWrite(Span<byte> record, uint version) =>
-        Volatile.Write(ref ChunkMemory.StateOf(record), (long)(version + 1) << 32);
+        Volatile.Write(ref RecordLayout.State(record), (long)(version + 1) << 32);
 
     private long RetainedUntil(ReadOnlySpan<byte> record)
     {

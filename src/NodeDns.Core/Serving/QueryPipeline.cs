@@ -101,21 +101,20 @@ public sealed partial class QueryPipeline
         bool autopathed;
         bool servedStale;
         int attempt = 0;
+        bool found;
         do
         {
-            if (!TryGetCached(client, info, key, now, out entry, out autopathed))
-            {
-                Counters.Misses.Increment();
-                return QueryOutcome.Miss;
-            }
-
-            responseLength = WriteCached(entry, query, info, now, limit, response, out servedStale);
+            servedStale = false;
+            found = TryGetCached(client, info, key, now, out entry, out autopathed);
+            responseLength = found ? WriteCached(entry, query, info, now, limit, response, out servedStale) : -1;
         }
-        while (responseLength < 0 && ++attempt < CachedReadAttempts);
+        while (found && responseLength < 0 && ++attempt < CachedReadAttempts);
 
         if (responseLength < 0)
         {
-            Counters.Misses.Increment(); // the entry changed under every read: forward, as for a miss
+            // Not cached, or the entry changed under every read: forward it.
+            responseLength = 0;
+            Counters.Misses.Increment();
             return QueryOutcome.Miss;
         }
 

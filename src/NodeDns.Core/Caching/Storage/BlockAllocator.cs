@@ -38,6 +38,8 @@ internal sealed class BlockAllocator
     /// <summary>Chunks mapped so far.</summary>
     public int Chunks => _class.Length;
 
+    public static int HandleOf(int chunk, int unit) => (chunk * SizeClasses.UnitsPerChunk) + unit;
+
     public static int ChunkOf(int handle) => handle / SizeClasses.UnitsPerChunk;
 
     public static int UnitOf(int handle) => handle % SizeClasses.UnitsPerChunk;
@@ -158,7 +160,7 @@ internal sealed class BlockAllocator
         }
 
         _used[chunk]++;
-        return (chunk * SizeClasses.UnitsPerChunk) + unit;
+        return HandleOf(chunk, unit);
     }
 
     private int NewChunk()

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using NodeDns.Interop;
 
 namespace NodeDns.Caching.Storage;
@@ -86,7 +85,4 @@ internal sealed unsafe class ChunkMemory
             VirtualMemory.Unmap(segment.Address, SegmentSize);
         }
     }
-
-    /// <summary>The record state word at the start of <paramref name="record"/>, for atomic access.</summary>
-    public static ref long StateOf(Span<byte> record) => ref Unsafe.As<byte, long>(ref record[0]);
 }

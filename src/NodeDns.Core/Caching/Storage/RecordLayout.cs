@@ -38,6 +38,9 @@ internal static class RecordLayout
     public static int Size(int keyLength, in TemplateShape shape, in TemplateShape? staleShape) =>
         HeaderLength + keyLength + shape.DataLength + (staleShape is { } stale ? StaleHeaderLength + stale.DataLength : 0);
 
+    /// <summary>The state word at the start of <paramref name="record"/> (its version), for atomic access.</summary>
+    public static ref long State(Span<byte> record) => ref System.Runtime.CompilerServices.Unsafe.As<byte, long>(ref record[0]);
+
     public static uint Version(long state) => (uint)(state >> 32);
 
     public static bool IsStable(long state) => (Version(state) & 1) == 0;
@@ -46,7 +49,7 @@ internal static class RecordLayout
 
     public static int Hash(ReadOnlySpan<byte> record) => BinaryPrimitives.ReadInt32LittleEndian(record[HashOffset..]);
 
-    public static int KeyLength(ReadOnlySpan<byte> record) => BinaryPrimitives.ReadUInt16LittleEndian(record[KeyLengthOffset..]);
+    private static int KeyLength(ReadOnlySpan<byte> record) => BinaryPrimitives.ReadUInt16LittleEndian(record[KeyLengthOffset..]);
 
     /// <summary>The key, or empty when its length does not fit (a torn read).</summary>
     public static ReadOnlySpan<byte> Key(ReadOnlySpan<byte> record)
