@@ -3,7 +3,7 @@ using NodeDns.Protocol;
 namespace NodeDns.Forwarding;
 
 /// <summary>
-/// One upstream UDP query in flight: its socket, ID and question, and the task its caller awaits. Finished exactly
+/// One upstream UDP query in flight: its socket (a descriptor, or a slot of the reactor's io_uring), ID and question, and the task its caller awaits. Finished exactly
 /// once, by the reactor (a reply, an error) or by cancellation, whichever claims it first; the socket is closed only on
 /// the reactor's thread, so its descriptor number cannot be reused while the reactor may still read it.
 /// </summary>
@@ -14,7 +14,25 @@ internal sealed class UdpExchange(UdpReactor reactor, int descriptor, ushort id,
     private int _claimed;
 
     public UdpReactor Reactor { get; } = reactor;
+
+    /// <summary>The socket's descriptor, or -1 for a query on the reactor's io_uring (see <see cref="Slot"/>).</summary>
     public int Descriptor { get; } = descriptor;
+
+    /// <summary>The ring slot (direct descriptor and buffers) of a query on the reactor's io_uring, else -1.</summary>
+    public int Slot { get; init; } = -1;
+
+    /// <summary>Tags the ring requests of this query's current chain; completions with another are stale. Owner thread only.</summary>
+    public uint Sequence { get; set; }
+
+    /// <summary>Whether a ring receive of this query may still write into its slot's buffer. Owner thread only.</summary>
+    public bool ReceivePending { get; set; }
+
+    /// <summary>The length of the query in a ring slot's buffer (sent again after a port was taken). Owner thread only.</summary>
+    public int QueryLength { get; set; }
+
+    /// <summary>Source ports tried that were taken. Owner thread only.</summary>
+    public int BindFailures { get; set; }
+
     public ushort Id { get; } = id;
     public UpstreamQuestion Question { get; } = question;
     public ForwarderCounters Counters { get; } = counters;

@@ -13,7 +13,7 @@ namespace NodeDns.Forwarding;
 /// without a thread switch. Queries that carry none (TCP, probes, prefetch) go to <see cref="Shared"/>, which has a
 /// thread of its own. A query may be started from any thread; only its owner defers sends to its turn's end.
 /// </summary>
-public sealed unsafe class UdpReactor : IDisposable
+public sealed unsafe partial class UdpReactor : IDisposable
 {
     /// <summary>
     /// Receive buffer. We advertise 1232 bytes (EDNS); a larger datagram from a misbehaving upstream (UR-06) is not cut
@@ -56,7 +56,21 @@ public sealed unsafe class UdpReactor : IDisposable
     /// Creates a reactor owned by the calling thread, which from now on must call <see cref="FlushSends"/> after
     /// starting queries and <see cref="Poll"/> while <see cref="Open"/> &gt; 0.
     /// </summary>
-    internal static UdpReactor CreateForThisThread() => new() { _ownerThread = Environment.CurrentManagedThreadId };
+    /// <param name="useRing">Whether to run the queries this thread starts on an io_uring when the kernel allows it.</param>
+    internal static UdpReactor CreateForThisThread(bool useRing = true)
+    {
+        var reactor = new UdpReactor { _ownerThread = Environment.CurrentManagedThreadId };
+        if (useRing)
+        {
+            reactor.OpenRing();
+        }
+        else
+        {
+            reactor.RingUnavailable = "turned off";
+        }
+
+        return reactor;
+    }
 
     /// <summary>Also watches <paramref name="descriptor"/> (the host's listening socket) for <see cref="Poll"/>.</summary>
     internal void WatchListener(int descriptor)
@@ -85,6 +99,18 @@ public sealed unsafe class UdpReactor : IDisposable
         CancellationToken cancellation)
     {
         cancellation.ThrowIfCancellationRequested();
+        UdpExchange exchange = TryStartOnRing(server, question, counters) ?? StartOnSocket(server, question, counters);
+        if (cancellation.CanBeCanceled)
+        {
+            exchange.Registration = cancellation.UnsafeRegister(
+                static (state, token) => ((UdpExchange)state!).Reactor.Abandon((UdpExchange)state, token), exchange);
+        }
+
+        return exchange.Task;
+    }
+
+    private UdpExchange StartOnSocket(IPEndPoint server, UpstreamQuestion question, ForwarderCounters counters)
+    {
         int descriptor = UpstreamSockets.OpenConnectedUdp(server);
         var exchange = new UdpExchange(this, descriptor, UpstreamQuestion.NewId(), question, counters, server);
         bool deferred = IsOwnerThread && _deferredCount < DeferredCapacity;
@@ -105,13 +131,7 @@ public sealed unsafe class UdpReactor : IDisposable
             _deferred[_deferredCount++] = exchange;
         }
 
-        if (cancellation.CanBeCanceled)
-        {
-            exchange.Registration = cancellation.UnsafeRegister(
-                static (state, token) => ((UdpExchange)state!).Reactor.Abandon((UdpExchange)state, token), exchange);
-        }
-
-        return exchange.Task;
+        return exchange;
     }
 
     /// <summary>
@@ -133,6 +153,7 @@ public sealed unsafe class UdpReactor : IDisposable
         }
 
         _deferredCount = 0;
+        SubmitRing();
     }
 
     /// <summary>
@@ -142,6 +163,7 @@ public sealed unsafe class UdpReactor : IDisposable
     internal bool Poll(int timeoutMilliseconds)
     {
         CloseAbandoned();
+        ReapRing();
         int count = _epoll.Wait(timeoutMilliseconds);
         bool listenerReadable = false;
         for (int i = 0; i < count; i++)
@@ -161,6 +183,7 @@ public sealed unsafe class UdpReactor : IDisposable
             }
         }
 
+        ReapRing(); // the ring's descriptor is watched too; reading its completions needs no system call
         return listenerReadable;
     }
 
@@ -234,21 +257,30 @@ public sealed unsafe class UdpReactor : IDisposable
                 return;
             }
 
-            var reply = new ReadOnlySpan<byte>(_receive, (int)received);
-            switch (exchange.Question.Match(reply, exchange.Id, out DnsResponseMessage response))
+            if (Deliver(exchange, new ReadOnlySpan<byte>(_receive, (int)received)))
             {
-                case ReplyMatch.Answer:
-                    exchange.Counters.Dnstap?.Log(Dnstap.DnstapMessageTypes.ForwarderResponse, overTcp: false, default,
-                        Dnstap.DnstapPeer.From(exchange.Server), reply);
-                    Finish(exchange, response, null);
-                    return;
-                case ReplyMatch.TooLarge:
-                    Finish(exchange, null, new TooLargeReplyException($"more than {DnsLimits.MaxRecordsPerMessage} records"));
-                    return;
+                return;
             }
-
-            Interlocked.Increment(ref exchange.Counters.RejectedReplies);
         }
+    }
+
+    /// <summary>Finishes the exchange when <paramref name="reply"/> answers it; otherwise counts it as rejected and returns false.</summary>
+    private bool Deliver(UdpExchange exchange, ReadOnlySpan<byte> reply)
+    {
+        switch (exchange.Question.Match(reply, exchange.Id, out DnsResponseMessage response))
+        {
+            case ReplyMatch.Answer:
+                exchange.Counters.Dnstap?.Log(Dnstap.DnstapMessageTypes.ForwarderResponse, overTcp: false, default,
+                    Dnstap.DnstapPeer.From(exchange.Server), reply);
+                Finish(exchange, response, null);
+                return true;
+            case ReplyMatch.TooLarge:
+                Finish(exchange, null, new TooLargeReplyException($"more than {DnsLimits.MaxRecordsPerMessage} records"));
+                return true;
+        }
+
+        Interlocked.Increment(ref exchange.Counters.RejectedReplies);
+        return false;
     }
 
     private void Finish(UdpExchange exchange, DnsResponseMessage? response, Exception? error)
@@ -284,14 +316,28 @@ public sealed unsafe class UdpReactor : IDisposable
 
     private void CloseAbandoned()
     {
-        while (_abandoned.TryDequeue(out UdpExchange? exchange))
+        // Only those queued now: a ring query whose cancellation finds no room is queued again for the next turn.
+        for (int count = _abandoned.Count; count > 0 && _abandoned.TryDequeue(out UdpExchange? exchange); count--)
         {
-            Close(exchange);
+            if (exchange.Slot >= 0)
+            {
+                CloseAbandonedOnRing(_ring!, exchange);
+            }
+            else
+            {
+                Close(exchange);
+            }
         }
     }
 
     private void Close(UdpExchange exchange)
     {
+        if (exchange.Slot >= 0)
+        {
+            ReleaseSlot(_ring!, exchange);
+            return;
+        }
+
         Volatile.Write(ref _byDescriptor[exchange.Descriptor], null);
         LinuxSocketCalls.Close(exchange.Descriptor);
         Interlocked.Decrement(ref _open);
@@ -310,7 +356,16 @@ public sealed unsafe class UdpReactor : IDisposable
             }
         }
 
+        foreach (UdpExchange? exchange in _bySlot)
+        {
+            if (exchange is not null && exchange.TryClaim())
+            {
+                exchange.Cancel(CancellationToken.None);
+            }
+        }
+
         CloseAbandoned();
+        CloseRing();
         _epoll.Dispose();
         NativeMemory.Free(_receive);
         NativeMemory.Free(_deferredQueries);

@@ -11,8 +11,11 @@ namespace NodeDns.Forwarding;
 /// </summary>
 internal static unsafe class UpstreamSockets
 {
-    private const ushort MinPort = 1024;
-    private const int BindTries = 8;
+    /// <summary>The lowest source port drawn; the ports below are privileged and the kernel's own.</summary>
+    public const ushort MinPort = 1024;
+
+    /// <summary>Random ports tried before the kernel is left to pick one.</summary>
+    public const int BindTries = 8;
     private static readonly IPEndPoint AnyInet = new(IPAddress.Any, 0);
     private static readonly IPEndPoint AnyInet6 = new(IPAddress.IPv6Any, 0);
 
@@ -34,7 +37,7 @@ internal static unsafe class UpstreamSockets
 
         byte* address = stackalloc byte[Sockaddr.Inet6Length];
         var sockaddr = new Span<byte>(address, Sockaddr.Inet6Length);
-        int length = Sockaddr.Write(sockaddr, inet6 ? AnyInet6 : AnyInet, 0);
+        int length = Sockaddr.Write(sockaddr, WildcardFor(server), 0);
         int error = BindRandomPort(descriptor, address, length);
         if (error == 0)
         {
@@ -50,6 +53,9 @@ internal static unsafe class UpstreamSockets
 
         return descriptor;
     }
+
+    /// <summary>The address a socket that talks to <paramref name="server"/> binds: any address of its family.</summary>
+    public static IPEndPoint WildcardFor(IPEndPoint server) => server.AddressFamily == AddressFamily.InterNetworkV6 ? AnyInet6 : AnyInet;
 
     /// <param name="address">The wildcard sockaddr of the socket's family; its port is set here.</param>
     /// <returns>0, or the errno of the last failed bind.</returns>

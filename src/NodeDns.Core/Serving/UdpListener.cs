@@ -73,7 +73,8 @@ public sealed class UdpListener : IDisposable
         return new UdpListener(endPoint, [.. sockets]);
     }
 
-    public void Start(QueryPipeline pipeline, int listenerIndex, Action<Exception> onError)
+    /// <param name="upstreamIoUring">Whether the threads' upstream queries may run on io_uring (see <see cref="UdpReactor"/>).</param>
+    public void Start(QueryPipeline pipeline, int listenerIndex, Action<Exception> onError, bool upstreamIoUring = true)
     {
         var client = new ClientContext(listenerIndex, OverTcp: false, Ipv6: EndPoint.AddressFamily == AddressFamily.InterNetworkV6);
         _readersStopped = new CountdownEvent(_sockets.Length);
@@ -81,7 +82,7 @@ public sealed class UdpListener : IDisposable
         {
             var thread = new Thread(() =>
             {
-                BatchedReceiveLoop(socket, pipeline, client, onError);
+                BatchedReceiveLoop(socket, pipeline, client, onError, upstreamIoUring);
             })
             {
                 IsBackground = true,
@@ -96,11 +97,11 @@ public sealed class UdpListener : IDisposable
     /// recvmmsg up to 32 queries, answer the hits into one sendmmsg, hand misses on. While misses this thread started
     /// are in flight, it waits in its <see cref="UdpReactor"/> for their replies and for new queries alike.
     /// </summary>
-    private void BatchedReceiveLoop(Socket socket, QueryPipeline pipeline, ClientContext context, Action<Exception> onError)
+    private void BatchedReceiveLoop(Socket socket, QueryPipeline pipeline, ClientContext context, Action<Exception> onError, bool upstreamIoUring)
     {
         bool readerStopped = false;
         using var batch = new BatchedDatagrams();
-        using UdpReactor reactor = UdpReactor.CreateForThisThread();
+        using UdpReactor reactor = UdpReactor.CreateForThisThread(upstreamIoUring);
         using MissReplyQueue missReplies = MissReplyQueue.CreateForThisThread(socket);
         var misses = new PendingMiss[BatchedDatagrams.Batch];
         reactor.WatchListener((int)socket.SafeHandle.DangerousGetHandle());

@@ -68,6 +68,9 @@ public sealed record DaemonSettings
     public TtlPolicy Ttl { get; init; } = TtlPolicy.Default;
     public IReadOnlyList<ZoneTtlSetting> ZoneTtls { get; init; } = [];
     public int UdpSockets { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Whether listener threads run their upstream UDP queries on io_uring when the kernel allows it.</summary>
+    public bool UpstreamIoUring { get; init; } = true;
     public LogFormat LogFormat { get; init; } = LogFormat.Text;
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
 

@@ -208,6 +208,10 @@ public static class OptionCatalog
     public static readonly OptionSpec UdpSockets = Number("udp-sockets", "udpSockets", "SO_REUSEPORT sockets (one thread each) per UDP address", 1, 64,
         s => s.UdpSockets, (s, n) => s with { UdpSockets = n }, NeedsRestart, "CPU count");
 
+    public static readonly OptionSpec UpstreamIoUring = Switch("upstream-io-uring", "upstreamIoUring",
+        "run the UDP listener threads' upstream queries on io_uring where the kernel allows it (Linux 6.11+); off: epoll",
+        s => s.UpstreamIoUring, (s, b) => s with { UpstreamIoUring = b }, NeedsRestart);
+
     public static readonly OptionSpec LogFormat = OneOf("log-format", "logFormat", "text or json",
         new Dictionary<string, LogFormat> { ["text"] = Configuration.LogFormat.Text, ["json"] = Configuration.LogFormat.Json },
         s => s.LogFormat, (s, f) => s with { LogFormat = f }, NeedsRestart);
@@ -323,7 +327,7 @@ public static class OptionCatalog
             ServeStale, ServeStalePreferPositive, FailureMaxTtl, PrefetchHits, PrefetchWindow, PrefetchPercent, MaxFails, HealthCheck,
             MaxInFlight, MaxWaiters, Lameduck, ReadyUpstream, LocalIp, DnsPort, SetupInterface, SetupIptables, Firewall, Interface, HealthPort,
             FailOpen, SkipTeardown, SyncInterval, HttpListen, PidFile, Snapshot, HandoffSocket, LockFile, Allow, ClientMissRate, ClientMissBurst,
-            TcpPerClient, TcpIdleTimeout, UdpSockets, LogFormat, LogLevel, PodWatch, Kubeconfig, NodeName, ClusterDomain, HostResolvConf, Autopath, TopSample,
+            TcpPerClient, TcpIdleTimeout, UdpSockets, UpstreamIoUring, LogFormat, LogLevel, PodWatch, Kubeconfig, NodeName, ClusterDomain, HostResolvConf, Autopath, TopSample,
             Dnstap, DnstapIdentity, DnstapVersion, DnstapMessages, DnstapQueue,
         ];
 

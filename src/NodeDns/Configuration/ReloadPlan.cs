@@ -21,6 +21,7 @@ public sealed record ReloadPlan(DaemonSettings Effective, IReadOnlyList<OptionSp
         Listen = running.Listen,
         Metrics = running.Metrics,
         UdpSockets = running.UdpSockets,
+        UpstreamIoUring = running.UpstreamIoUring,
         NodeNetwork = running.NodeNetwork,
         SetupInterface = running.SetupInterface,
         SetupFirewall = running.SetupFirewall,

@@ -35,11 +35,14 @@ public sealed partial class DnsService(
         });
         for (int i = 0; i < listeners.Udp.Count; i++)
         {
-            listeners.Udp[i].Start(pipeline, i, LogUnexpected);
+            listeners.Udp[i].Start(pipeline, i, LogUnexpected, settings.UpstreamIoUring);
             LogListening("udp", listeners.Udp[i].EndPoint.ToString(), settings.UdpSockets);
             listeners.Tcp[i].Start(pipeline, i, LogUnexpected);
             LogListening("tcp", listeners.Tcp[i].EndPoint.ToString(), 1);
         }
+
+        string? noRing = settings.UpstreamIoUring ? Forwarding.UdpReactor.WhyNoRing() : "turned off (--upstream-io-uring false)";
+        LogUpstreamIo(noRing is null ? "io_uring" : "epoll", noRing ?? "a fresh random-port socket per query, set up in batches");
 
         foreach (UpstreamSetting upstream in settings.Upstreams)
         {
@@ -79,6 +82,9 @@ public sealed partial class DnsService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "listening on {Protocol} {EndPoint} ({Sockets} sockets)")]
     private partial void LogListening(string protocol, string endPoint, int sockets);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "upstream UDP queries of the listener threads run on {Mechanism}: {Reason}")]
+    private partial void LogUpstreamIo(string mechanism, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "zone {Zone} forwards to {Upstream} ({Transport})")]
     private partial void LogUpstream(string zone, string upstream, string transport);

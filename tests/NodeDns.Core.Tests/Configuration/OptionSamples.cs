@@ -20,7 +20,7 @@ internal static class OptionSamples
         ["http-listen"] = "127.0.0.1:8181", ["pidfile"] = "/run/nodedns.pid", ["snapshot"] = "/var/lib/nodedns/cache",
         ["handoff-socket"] = "/run/nodedns.sock", ["lock-file"] = "/run/nodedns.lock", ["allow"] = "10.0.0.0/8",
         ["client-miss-rate"] = "50", ["client-miss-burst"] = "70", ["tcp-per-client"] = "8", ["tcp-idle-timeout"] = "3s",
-        ["udp-sockets"] = "3", ["log-format"] = "json", ["log-level"] = "debug", ["pod-watch"] = "off", ["kubeconfig"] = "/etc/nodedns/kubeconfig",
+        ["udp-sockets"] = "3", ["upstream-io-uring"] = "false", ["log-format"] = "json", ["log-level"] = "debug", ["pod-watch"] = "off", ["kubeconfig"] = "/etc/nodedns/kubeconfig",
         ["node-name"] = "node-a.example", ["cluster-domain"] = "corp.internal", ["top-sample"] = "1", ["autopath"] = "off",
         ["host-resolv-conf"] = "/run/host/resolv.conf", ["dnstap"] = "unix:/run/dnstap.sock", ["dnstap-identity"] = "node-a",
         ["dnstap-version"] = "nodedns-test", ["dnstap-messages"] = "client-query,forwarder-response", ["dnstap-queue"] = "128",

@@ -5,23 +5,100 @@ using NodeDns.Protocol;
 
 namespace NodeDns.Core.Tests;
 
-/// <summary>The raw-socket upstream UDP path against a real socket on loopback that the test scripts.</summary>
-public sealed class UdpReactorTests : IDisposable
+/// <summary>The reactor's io_uring path (queries started on the listener thread that owns the reactor).</summary>
+public sealed class UdpReactorRingTests() : UdpReactorTests(useRing: true)
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
-    private readonly ReactorThread _reactor = new();
+    [Fact]
+    public void This_machine_runs_upstream_queries_on_io_uring() =>
+        Assert.Null(Reactor.RingUnavailable); // Linux 6.11 or later with io_uring allowed; anything else would test the other path twice
+
+    [Fact]
+    public async Task Slots_are_reused_and_every_socket_is_closed_after_more_queries_than_the_ring_has_slots()
+    {
+        for (int round = 0; round < 12; round++)
+        {
+            var exchanges = new List<Task<DnsResponseMessage?>>();
+            for (int i = 0; i < 100; i++)
+            {
+                exchanges.Add(Start());
+            }
+
+            for (int i = 0; i < exchanges.Count; i++)
+            {
+                (byte[] query, EndPoint from) = await ReceiveQueryAsync();
+                await SendAsync(Reply(query), from);
+            }
+
+            Assert.All(await Task.WhenAll(exchanges).WaitAsync(Wait), Assert.NotNull);
+        }
+
+        await AssertClosedAsync();
+        await AssertNoSocketConnectedToUpstreamAsync();
+    }
+
+    [Fact]
+    public async Task A_cancelled_query_leaves_no_socket_behind()
+    {
+        using var cancellation = new CancellationTokenSource();
+        Task<DnsResponseMessage?> exchange = Start(cancellation.Token);
+        await ReceiveQueryAsync();
+        Assert.Equal(1, SocketsConnectedTo(UpstreamEndPoint));
+
+        await cancellation.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => exchange.WaitAsync(Wait));
+        await AssertClosedAsync();
+        await AssertNoSocketConnectedToUpstreamAsync();
+    }
+
+    private async Task AssertNoSocketConnectedToUpstreamAsync()
+    {
+        for (int i = 0; i < 100 && SocketsConnectedTo(UpstreamEndPoint) > 0; i++)
+        {
+            await Task.Delay(10); // closes are submitted at the end of the reactor's turn
+        }
+
+        Assert.Equal(0, SocketsConnectedTo(UpstreamEndPoint));
+    }
+
+    /// <summary>UDP sockets of this network namespace connected to <paramref name="server"/> (IPv4), from /proc/net/udp.</summary>
+    private static int SocketsConnectedTo(IPEndPoint server)
+    {
+        string remote = $"{BitConverter.ToUInt32(server.Address.GetAddressBytes()):X8}:{server.Port:X4}";
+        return File.ReadLines("/proc/net/udp").Skip(1).Count(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2] == remote);
+    }
+}
+
+/// <summary>The reactor's socket path: descriptors watched by epoll (other threads' queries, kernels without io_uring).</summary>
+public sealed class UdpReactorSocketTests() : UdpReactorTests(useRing: false);
+
+/// <summary>The raw-socket upstream UDP path against a real socket on loopback that the test scripts.</summary>
+public abstract class UdpReactorTests : IDisposable
+{
+    private protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
+    private readonly ReactorThread _reactor;
     private readonly Socket _upstream = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
     private readonly ForwarderCounters _counters = new();
     private readonly UpstreamQuestion _question = new(Wire.Name("www.example"), DnsType.A, DnsClass.IN, dnssecOk: false, checkingDisabled: false);
 
-    public UdpReactorTests() => _upstream.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+    protected UdpReactorTests(bool useRing)
+    {
+        _reactor = new ReactorThread(useRing);
+        _upstream.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+    }
 
-    private IPEndPoint UpstreamEndPoint => (IPEndPoint)_upstream.LocalEndPoint!;
+    private protected UdpReactor Reactor => _reactor.Reactor;
+
+    private protected IPEndPoint UpstreamEndPoint => (IPEndPoint)_upstream.LocalEndPoint!;
+
+    /// <summary>Starts a query for the test's question on the reactor's own thread, as a listener thread does.</summary>
+    private protected Task<DnsResponseMessage?> Start(CancellationToken cancellation = default, IPEndPoint? server = null) =>
+        _reactor.Run(r => r.ExchangeAsync(server ?? UpstreamEndPoint, _question, _counters, cancellation));
 
     [Fact]
     public async Task Foreign_replies_are_ignored_until_the_one_that_answers_the_question_arrives() // CP-03, CP-04
     {
-        Task<DnsResponseMessage?> exchange = _reactor.Reactor.ExchangeAsync(UpstreamEndPoint, _question, _counters, CancellationToken.None);
+        Task<DnsResponseMessage?> exchange = Start();
         (byte[] query, EndPoint from) = await ReceiveQueryAsync();
         ushort id = Wire.ReadU16(query, 0);
 
@@ -44,7 +121,7 @@ public sealed class UdpReactorTests : IDisposable
         var ids = new HashSet<ushort>();
         for (int i = 0; i < 20; i++)
         {
-            Task<DnsResponseMessage?> exchange = _reactor.Reactor.ExchangeAsync(UpstreamEndPoint, _question, _counters, CancellationToken.None);
+            Task<DnsResponseMessage?> exchange = Start();
             (byte[] query, EndPoint from) = await ReceiveQueryAsync();
             ports.Add(((IPEndPoint)from).Port);
             ids.Add(Wire.ReadU16(query, 0));
@@ -63,8 +140,7 @@ public sealed class UdpReactorTests : IDisposable
     {
         using var upstream = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp);
         upstream.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
-        Task<DnsResponseMessage?> exchange = _reactor.Reactor.ExchangeAsync((IPEndPoint)upstream.LocalEndPoint!, _question, _counters,
-            CancellationToken.None);
+        Task<DnsResponseMessage?> exchange = Start(server: (IPEndPoint)upstream.LocalEndPoint!);
 
         byte[] buffer = new byte[2048];
         SocketReceiveFromResult received = await upstream.ReceiveFromAsync(buffer, new IPEndPoint(IPAddress.IPv6Any, 0)).WaitAsync(Wait);
@@ -78,7 +154,7 @@ public sealed class UdpReactorTests : IDisposable
     [Fact]
     public async Task A_datagram_longer_than_the_receive_buffer_is_reported_as_too_big() // UR-06
     {
-        Task<DnsResponseMessage?> exchange = _reactor.Reactor.ExchangeAsync(UpstreamEndPoint, _question, _counters, CancellationToken.None);
+        Task<DnsResponseMessage?> exchange = Start();
         (byte[] query, EndPoint from) = await ReceiveQueryAsync();
         byte[] huge = new byte[UdpReactor.ReceiveBufferLength + 100];
         Reply(query).CopyTo(huge, 0);
@@ -93,7 +169,7 @@ public sealed class UdpReactorTests : IDisposable
     {
         IPEndPoint closed = UpstreamEndPoint;
         _upstream.Dispose();
-        Task<DnsResponseMessage?> exchange = _reactor.Reactor.ExchangeAsync(closed, _question, _counters, CancellationToken.None);
+        Task<DnsResponseMessage?> exchange = Start(server: closed);
 
         SocketException error = await Assert.ThrowsAsync<SocketException>(() => exchange.WaitAsync(Wait));
         Assert.Equal(SocketError.ConnectionRefused, error.SocketErrorCode);
@@ -104,9 +180,9 @@ public sealed class UdpReactorTests : IDisposable
     public async Task Cancellation_ends_the_wait_and_the_socket_is_closed()
     {
         using var cancellation = new CancellationTokenSource();
-        Task<DnsResponseMessage?> exchange = _reactor.Reactor.ExchangeAsync(UpstreamEndPoint, _question, _counters, cancellation.Token);
+        Task<DnsResponseMessage?> exchange = Start(cancellation.Token);
         await ReceiveQueryAsync();
-        Assert.Equal(1, _reactor.Reactor.Open);
+        Assert.Equal(1, Reactor.Open);
 
         await cancellation.CancelAsync();
 
@@ -114,7 +190,7 @@ public sealed class UdpReactorTests : IDisposable
         await AssertClosedAsync();
     }
 
-    private async Task<(byte[] Query, EndPoint From)> ReceiveQueryAsync()
+    private protected async Task<(byte[] Query, EndPoint From)> ReceiveQueryAsync()
     {
         byte[] buffer = new byte[2048];
         SocketReceiveFromResult received = await _upstream.ReceiveFromAsync(buffer, new IPEndPoint(IPAddress.Any, 0))
@@ -122,10 +198,10 @@ public sealed class UdpReactorTests : IDisposable
         return (buffer[..received.ReceivedBytes], received.RemoteEndPoint);
     }
 
-    private async Task SendAsync(byte[] datagram, EndPoint to) => await _upstream.SendToAsync(datagram, to);
+    private protected async Task SendAsync(byte[] datagram, EndPoint to) => await _upstream.SendToAsync(datagram, to);
 
     /// <summary>The query turned into a reply with the same question: QR set, no records, EDNS dropped.</summary>
-    private static byte[] Reply(byte[] query, ushort? id = null, int rcode = DnsRcode.NoError)
+    private protected static byte[] Reply(byte[] query, ushort? id = null, int rcode = DnsRcode.NoError)
     {
         int questionEnd = 12;
         while (query[questionEnd] != 0)
@@ -139,14 +215,14 @@ public sealed class UdpReactorTests : IDisposable
         return reply;
     }
 
-    private async Task AssertClosedAsync()
+    private protected async Task AssertClosedAsync()
     {
-        for (int i = 0; i < 100 && _reactor.Reactor.Open > 0; i++)
+        for (int i = 0; i < 100 && Reactor.Open > 0; i++)
         {
             await Task.Delay(10);
         }
 
-        Assert.Equal(0, _reactor.Reactor.Open);
+        Assert.Equal(0, Reactor.Open);
     }
 
     public void Dispose()
@@ -162,16 +238,23 @@ public sealed class UdpReactorTests : IDisposable
         private readonly ManualResetEventSlim _started = new();
         private volatile bool _stopping;
 
-        public ReactorThread()
+        private readonly System.Collections.Concurrent.ConcurrentQueue<Action> _work = new();
+
+        public ReactorThread(bool useRing)
         {
             _thread = new Thread(() =>
             {
-                using UdpReactor reactor = UdpReactor.CreateForThisThread();
+                using UdpReactor reactor = UdpReactor.CreateForThisThread(useRing);
                 Reactor = reactor;
                 _started.Set();
                 while (!_stopping)
                 {
-                    reactor.Poll(20);
+                    reactor.Poll(5);
+                    while (_work.TryDequeue(out Action? work))
+                    {
+                        work();
+                    }
+
                     reactor.FlushSends();
                 }
             }) { IsBackground = true };
@@ -180,6 +263,24 @@ public sealed class UdpReactorTests : IDisposable
         }
 
         public UdpReactor Reactor { get; private set; } = null!;
+
+        /// <summary>Runs <paramref name="start"/> on the reactor's thread; its task, once started.</summary>
+        public Task<T> Run<T>(Func<UdpReactor, Task<T>> start)
+        {
+            var started = new TaskCompletionSource<Task<T>>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _work.Enqueue(() =>
+            {
+                try
+                {
+                    started.SetResult(start(Reactor));
+                }
+                catch (Exception e)
+                {
+                    started.SetException(e);
+                }
+            });
+            return started.Task.Unwrap();
+        }
 
         public void Dispose()
         {
