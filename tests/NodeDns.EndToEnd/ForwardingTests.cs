@@ -12,11 +12,12 @@ public sealed class ForwardingTests(NsdUpstream nsd) : IClassFixture<NsdUpstream
     private Task<NodeDnsProcess> StartAsync() => NodeDnsProcess.StartAsync("--upstream", nsd.EndPoint.ToString());
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Answers_a_aaaa_and_cname_chains_over_udp_and_tcp(bool tcp)
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    [InlineData(false, false)]
+    public async Task Answers_a_aaaa_and_cname_chains_over_udp_and_tcp(bool tcp, bool ioUring)
     {
-        await using NodeDnsProcess daemon = await StartAsync();
+        await using NodeDnsProcess daemon = await NodeDnsProcess.StartAsync("--upstream", nsd.EndPoint.ToString(), $"--upstream-io-uring={(ioUring ? "true" : "false")}");
         LookupClient client = daemon.Client(tcp);
 
         IDnsQueryResponse a = await client.QueryAsync("www.example.test", QueryType.A);
@@ -28,6 +29,7 @@ public sealed class ForwardingTests(NsdUpstream nsd) : IClassFixture<NsdUpstream
         IDnsQueryResponse chain = await client.QueryAsync("c1.example.test", QueryType.A);
         Assert.Equal(["c2.example.test.", "www.example.test."], chain.Answers.CnameRecords().Select(r => r.CanonicalName.Value));
         Assert.Equal(IPAddress.Parse("192.0.2.1"), Assert.Single(chain.Answers.ARecords()).Address);
+        Assert.Contains($"upstream UDP queries of the listener threads run on {(ioUring ? "io_uring" : "epoll")}", daemon.Output);
     }
 
     [Fact]

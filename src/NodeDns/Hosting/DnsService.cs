@@ -41,7 +41,7 @@ public sealed partial class DnsService(
             LogListening("tcp", listeners.Tcp[i].EndPoint.ToString(), 1);
         }
 
-        string? noRing = settings.UpstreamIoUring ? Forwarding.UdpReactor.WhyNoRing() : "turned off (--upstream-io-uring false)";
+        string? noRing = settings.UpstreamIoUring ? Forwarding.UdpReactor.WhyNoRing() : "turned off (--upstream-io-uring=false)";
         LogUpstreamIo(noRing is null ? "io_uring" : "epoll", noRing ?? "a fresh random-port socket per query, set up in batches");
 
         foreach (UpstreamSetting upstream in settings.Upstreams)

@@ -37,6 +37,25 @@ public sealed class UdpReactorRingTests() : UdpReactorTests(useRing: true)
     }
 
     [Fact]
+    public async Task More_queries_at_once_than_the_ring_has_slots_all_get_their_answer()
+    {
+        // The whole burst is sent in one turn: room for it in the upstream's receive buffer (SO_RCVBUFFORCE, as root).
+        ForceUpstreamReceiveBuffer(8 << 20);
+        const int Queries = 1100; // the ring has 1024 slots; the rest take the socket path
+        Task<DnsResponseMessage?>[] exchanges = await StartInOneTurn(Queries);
+
+        for (int i = 0; i < Queries; i++)
+        {
+            (byte[] query, EndPoint from) = await ReceiveQueryAsync();
+            await SendAsync(Reply(query), from);
+        }
+
+        Assert.All(await Task.WhenAll(exchanges).WaitAsync(Wait), Assert.NotNull);
+        await AssertClosedAsync();
+        await AssertNoSocketConnectedToUpstreamAsync();
+    }
+
+    [Fact]
     public async Task A_cancelled_query_leaves_no_socket_behind()
     {
         using var cancellation = new CancellationTokenSource();
@@ -90,6 +109,12 @@ public abstract class UdpReactorTests : IDisposable
     private protected UdpReactor Reactor => _reactor.Reactor;
 
     private protected IPEndPoint UpstreamEndPoint => (IPEndPoint)_upstream.LocalEndPoint!;
+
+    /// <summary>Starts <paramref name="count"/> queries in one turn of the reactor's own thread.</summary>
+    private protected Task<Task<DnsResponseMessage?>[]> StartInOneTurn(int count) =>
+        _reactor.Run(r => Task.FromResult(Enumerable.Range(0, count).Select(_ => r.ExchangeAsync(UpstreamEndPoint, _question, _counters, default)).ToArray()));
+
+    private protected void ForceUpstreamReceiveBuffer(int bytes) => _upstream.SetRawSocketOption(1, 33, BitConverter.GetBytes(bytes)); // SO_RCVBUFFORCE
 
     /// <summary>Starts a query for the test's question on the reactor's own thread, as a listener thread does.</summary>
     private protected Task<DnsResponseMessage?> Start(CancellationToken cancellation = default, IPEndPoint? server = null) =>
