@@ -18,6 +18,7 @@ public sealed unsafe partial class UdpReactor
 {
     private const int RingSlots = 1024;
     private const uint RingEntries = 1024;
+    private const uint RingCompletions = 4 * RingSlots; // a slot's chain posts one completion, a few when it fails
     private const int ChainLength = 5;
 
     // Each slot: the receive buffer, the query, the bind and connect sockaddrs.
@@ -44,19 +45,22 @@ public sealed unsafe partial class UdpReactor
     private int _freeSlotCount;
     private uint _nextSequence;
 
+    /// <summary>The source port of a ring query's next bind (tests replace it to make a bind fail).</summary>
+    internal Func<ushort> NextSourcePort { get; set; } = static () => SecureRandom.NextPort(UpstreamSockets.MinPort);
+
     /// <summary>Why the io_uring path is off for this reactor, or null when it is on.</summary>
     internal string? RingUnavailable { get; private set; } = "not a listener thread's reactor";
 
     /// <summary>Why listener threads could not run their upstream queries on io_uring here, or null when they can.</summary>
     public static string? WhyNoRing()
     {
-        using IoUring? ring = IoUring.TryCreate(ChainLength, 1, RequiredOperations, out string? reason);
+        using IoUring? ring = IoUring.TryCreate(ChainLength, 2 * ChainLength, 1, RequiredOperations, out string? reason);
         return reason;
     }
 
     private void OpenRing()
     {
-        IoUring? ring = IoUring.TryCreate(RingEntries, RingSlots, RequiredOperations, out string? reason);
+        IoUring? ring = IoUring.TryCreate(RingEntries, RingCompletions, RingSlots, RequiredOperations, out string? reason);
         if (ring is null)
         {
             RingUnavailable = reason;
@@ -119,7 +123,7 @@ public sealed unsafe partial class UdpReactor
         var bind = new Span<byte>(memory + SlotBindOffset, 32);
         int addressLength = Sockaddr.Write(bind, UpstreamSockets.WildcardFor(exchange.Server), 0);
         // The last try lets the kernel pick its own random ephemeral port.
-        Sockaddr.SetPort(bind, exchange.BindFailures < UpstreamSockets.BindTries ? SecureRandom.NextPort(UpstreamSockets.MinPort) : (ushort)0);
+        Sockaddr.SetPort(bind, exchange.BindFailures < UpstreamSockets.BindTries ? NextSourcePort() : (ushort)0);
         Step(ring, exchange, IoUring.OpBind, StepBind, IoUring.Link | IoUring.SkipSuccess, memory + SlotBindOffset, 0, addressLength);
 
         int serverLength = Sockaddr.Write(new Span<byte>(memory + SlotConnectOffset, 32), exchange.Server, (ushort)exchange.Server.Port);

@@ -30,10 +30,12 @@ internal sealed unsafe partial class IoUring : IDisposable
     private const uint EnterGetEvents = 1;
     private const uint RegisterFiles = 2;
     private const uint RegisterProbe = 8;
+    private const uint SetupCompletionSize = 1 << 3;
     private const uint SetupClamp = 1 << 4;
     private const uint SetupSubmitAll = 1 << 7;
     private const uint SetupCoopTaskRun = 1 << 8;
     private const uint SetupSingleIssuer = 1 << 12;
+    private const uint SubmissionCompletionOverflow = 1 << 1; // IORING_SQ_CQ_OVERFLOW
     private const uint FeatureSingleMmap = 1 << 0;
     private const uint FeatureNoDrop = 1 << 1;
     private const long CompletionRingOffset = 0x8000000;
@@ -51,6 +53,7 @@ internal sealed unsafe partial class IoUring : IDisposable
     private readonly nuint _entriesLength;
     private readonly uint* _submissionTail;
     private readonly uint* _submissionHead;
+    private readonly uint* _submissionFlags;
     private readonly uint _submissionMask;
     private readonly uint _submissionCount;
     private readonly uint* _completionHead;
@@ -77,6 +80,7 @@ internal sealed unsafe partial class IoUring : IDisposable
 
         _submissionHead = (uint*)(_submissionRing + p.SqOff.Head);
         _submissionTail = (uint*)(_submissionRing + p.SqOff.Tail);
+        _submissionFlags = (uint*)(_submissionRing + p.SqOff.Flags);
         _submissionMask = *(uint*)(_submissionRing + p.SqOff.RingMask);
         _submissionCount = p.SqEntries;
         uint* array = (uint*)(_submissionRing + p.SqOff.Array);
@@ -99,16 +103,18 @@ internal sealed unsafe partial class IoUring : IDisposable
     public uint Prepared => _prepared;
 
     /// <summary>
-    /// A ring with <paramref name="entries"/> submission entries and <paramref name="fixedFiles"/> empty slots for
+    /// A ring with <paramref name="entries"/> submission entries, room for <paramref name="completions"/> completions
+    /// (more wait in the kernel, which never drops one) and <paramref name="fixedFiles"/> empty slots for
     /// direct descriptors, when the kernel supports every opcode in <paramref name="required"/>; otherwise null with the
     /// reason (an old kernel, io_uring disabled by sysctl or by a container's seccomp profile).
     /// </summary>
-    public static IoUring? TryCreate(uint entries, int fixedFiles, ReadOnlySpan<byte> required, out string? reason)
+    public static IoUring? TryCreate(uint entries, uint completions, int fixedFiles, ReadOnlySpan<byte> required, out string? reason)
     {
         Params p = default;
+        p.CqEntries = completions;
         // Cooperative task running: a completion never interrupts the thread with an IPI; it runs at the thread's next
         // system call (every loop turn makes several) or wakes it when it sleeps. One issuer: only the owner submits.
-        p.Flags = SetupClamp | SetupSubmitAll | SetupCoopTaskRun | SetupSingleIssuer;
+        p.Flags = SetupCompletionSize | SetupClamp | SetupSubmitAll | SetupCoopTaskRun | SetupSingleIssuer;
         int ring = (int)Syscall(SetupSyscall, (nint)entries, (nint)(&p), 0, 0, 0, 0);
         if (ring < 0)
         {
@@ -237,6 +243,12 @@ internal sealed unsafe partial class IoUring : IDisposable
     public bool TryPeek(out Completion completion)
     {
         uint head = *_completionHead;
+        if (head == Volatile.Read(ref *_completionTail) && (Volatile.Read(ref *_submissionFlags) & SubmissionCompletionOverflow) != 0)
+        {
+            // Completions that found the ring full wait in the kernel; entering with GETEVENTS moves them into it.
+            Syscall(EnterSyscall, _ring, 0, 0, (nint)EnterGetEvents, 0, 0);
+        }
+
         if (head == Volatile.Read(ref *_completionTail))
         {
             completion = default;
@@ -249,9 +261,6 @@ internal sealed unsafe partial class IoUring : IDisposable
 
     /// <summary>Consumes the completion <see cref="TryPeek"/> returned.</summary>
     public void Advance() => Volatile.Write(ref *_completionHead, *_completionHead + 1);
-
-    /// <summary>Asks the kernel to post completions owed (cancellations) and waits for at least <paramref name="count"/>.</summary>
-    public void WaitFor(uint count) => Syscall(EnterSyscall, _ring, 0, (nint)count, (nint)EnterGetEvents, 0, 0);
 
     public void Dispose()
     {

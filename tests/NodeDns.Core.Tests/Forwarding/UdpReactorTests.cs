@@ -56,6 +56,25 @@ public sealed class UdpReactorRingTests() : UdpReactorTests(useRing: true)
     }
 
     [Fact]
+    public async Task A_source_port_already_taken_is_replaced_by_another_and_the_query_still_goes_out()
+    {
+        using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        taken.Bind(new IPEndPoint(IPAddress.Any, 0));
+        ushort takenPort = (ushort)((IPEndPoint)taken.LocalEndPoint!).Port;
+        int binds = 0;
+        Reactor.NextSourcePort = () => Interlocked.Increment(ref binds) <= 2 ? takenPort : (ushort)0; // taken twice, then the kernel's pick
+
+        Task<DnsResponseMessage?> exchange = Start();
+        (byte[] query, EndPoint from) = await ReceiveQueryAsync();
+        await SendAsync(Reply(query), from);
+
+        Assert.NotNull(await exchange.WaitAsync(Wait));
+        Assert.NotEqual(takenPort, ((IPEndPoint)from).Port);
+        Assert.Equal(3, binds);
+        await AssertClosedAsync();
+    }
+
+    [Fact]
     public async Task A_cancelled_query_leaves_no_socket_behind()
     {
         using var cancellation = new CancellationTokenSource();
