@@ -21,6 +21,7 @@ public sealed unsafe partial class UdpReactor
     private const uint RingCompletions = 4 * RingSlots; // a slot's chain posts one completion, a few when it fails
     private const int ChainLength = 5;
 
+
     // Each slot: the receive buffer, the query, the bind and connect sockaddrs.
     private const int SlotQueryOffset = 4160;
     private const int SlotBindOffset = SlotQueryOffset + QuerySlotLength;
@@ -154,17 +155,24 @@ public sealed unsafe partial class UdpReactor
         return entry;
     }
 
-    /// <summary>Reads every completion the ring holds and acts on it (replies, failed steps, cancelled receives).</summary>
-    private void ReapRing()
+    /// <summary>Reads every completion the ring holds and acts on it (replies, failed steps, cancelled receives); returns how many.</summary>
+    private int ReapRing()
     {
         if (_ring is not { } ring)
         {
-            return;
+            return 0;
         }
 
+        if (ring.HasPendingWork)
+        {
+            ring.RunPendingWork();
+        }
+
+        int reaped = 0;
         while (ring.TryPeek(out IoUring.Completion completion))
         {
             ring.Advance();
+            reaped++;
             ulong step = completion.UserData & 0xF;
             int slot = (int)((uint)completion.UserData >> 4);
             if (step is StepCancel or StepClose || _bySlot[slot] is not { } exchange || exchange.Sequence != (uint)(completion.UserData >> 32))
@@ -181,6 +189,8 @@ public sealed unsafe partial class UdpReactor
                 OnStepFailed(ring, exchange, step, -completion.Result);
             }
         }
+
+        return reaped;
     }
 
     private void OnRingReceive(IoUring ring, UdpExchange exchange, int result)
@@ -298,6 +308,14 @@ public sealed unsafe partial class UdpReactor
             _abandoned.Enqueue(exchange); // next turn, once the ring took this turn's entries
         }
     }
+
+    /// <summary>
+    /// How long <see cref="Poll"/> may sleep after reading the ring's completions: not at all when it just completed
+    /// queries (their answers go out at the end of the caller's turn, which must not wait for the next event) or when
+    /// the kernel holds work for this thread.
+    /// </summary>
+    private int RingWaitLimit(int timeoutMilliseconds, int completed) =>
+        _ring is { } ring && (completed > 0 || ring.HasPendingWork) ? 0 : timeoutMilliseconds;
 
     /// <summary>Room for <paramref name="count"/> more entries, submitting what is prepared when needed.</summary>
     private static bool HasEntries(IoUring ring, int count) => ring.FreeEntries >= count || (ring.Submit() && ring.FreeEntries >= count);

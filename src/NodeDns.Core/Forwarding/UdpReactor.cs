@@ -83,6 +83,9 @@ public sealed unsafe partial class UdpReactor : IDisposable
         _listener = descriptor;
     }
 
+    /// <summary>Makes a <see cref="Poll"/> in progress (or the next one) return at once. Any thread.</summary>
+    internal void WakeUp() => _epoll.WakeUp();
+
     internal void UnwatchListener()
     {
         if (_listener >= 0)
@@ -163,8 +166,8 @@ public sealed unsafe partial class UdpReactor : IDisposable
     internal bool Poll(int timeoutMilliseconds)
     {
         CloseAbandoned();
-        ReapRing();
-        int count = _epoll.Wait(timeoutMilliseconds);
+        int completed = ReapRing();
+        int count = _epoll.Wait(RingWaitLimit(timeoutMilliseconds, completed));
         bool listenerReadable = false;
         for (int i = 0; i < count; i++)
         {

@@ -30,7 +30,22 @@ public sealed class UpstreamPool
     public IReadOnlyList<Upstream> Upstreams { get; }
     public IEnumerable<UpstreamServer> Servers => Upstreams.Select(u => u.Server);
     public UpstreamPolicy Policy { get; }
-    public bool AllDown => Upstreams.All(u => u.IsDown);
+    /// <summary>Whether every upstream is marked down (asked once per forwarded question: a loop, not LINQ).</summary>
+    public bool AllDown
+    {
+        get
+        {
+            for (int i = 0; i < Upstreams.Count; i++) // foreach over the interface would allocate an enumerator
+            {
+                if (!Upstreams[i].IsDown)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
 
     /// <summary>The index of the first server to try for a new query; further tries take the following ones.</summary>
     public int FirstIndex() => Policy switch

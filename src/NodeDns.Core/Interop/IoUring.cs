@@ -34,8 +34,10 @@ internal sealed unsafe partial class IoUring : IDisposable
     private const uint SetupClamp = 1 << 4;
     private const uint SetupSubmitAll = 1 << 7;
     private const uint SetupCoopTaskRun = 1 << 8;
+    private const uint SetupTaskRunFlag = 1 << 9;
     private const uint SetupSingleIssuer = 1 << 12;
     private const uint SubmissionCompletionOverflow = 1 << 1; // IORING_SQ_CQ_OVERFLOW
+    private const uint SubmissionTaskRun = 1 << 2;            // IORING_SQ_TASKRUN
     private const uint FeatureSingleMmap = 1 << 0;
     private const uint FeatureNoDrop = 1 << 1;
     private const long CompletionRingOffset = 0x8000000;
@@ -114,7 +116,7 @@ internal sealed unsafe partial class IoUring : IDisposable
         p.CqEntries = completions;
         // Cooperative task running: a completion never interrupts the thread with an IPI; it runs at the thread's next
         // system call (every loop turn makes several) or wakes it when it sleeps. One issuer: only the owner submits.
-        p.Flags = SetupCompletionSize | SetupClamp | SetupSubmitAll | SetupCoopTaskRun | SetupSingleIssuer;
+        p.Flags = SetupCompletionSize | SetupClamp | SetupSubmitAll | SetupCoopTaskRun | SetupTaskRunFlag;
         int ring = (int)Syscall(SetupSyscall, (nint)entries, (nint)(&p), 0, 0, 0, 0);
         if (ring < 0)
         {
@@ -243,12 +245,6 @@ internal sealed unsafe partial class IoUring : IDisposable
     public bool TryPeek(out Completion completion)
     {
         uint head = *_completionHead;
-        if (head == Volatile.Read(ref *_completionTail) && (Volatile.Read(ref *_submissionFlags) & SubmissionCompletionOverflow) != 0)
-        {
-            // Completions that found the ring full wait in the kernel; entering with GETEVENTS moves them into it.
-            Syscall(EnterSyscall, _ring, 0, 0, (nint)EnterGetEvents, 0, 0);
-        }
-
         if (head == Volatile.Read(ref *_completionTail))
         {
             completion = default;
@@ -258,6 +254,18 @@ internal sealed unsafe partial class IoUring : IDisposable
         completion = *(Completion*)(_completions + ((head & _completionMask) * CompletionLength));
         return true;
     }
+
+    /// <summary>
+    /// Whether completions wait for this thread to enter the kernel (work the kernel queued for it, e.g. a reply that
+    /// arrived while the thread was running): <see cref="RunPendingWork"/> before sleeping, or they wait with it.
+    /// </summary>
+    public bool HasPendingWork => (Volatile.Read(ref *_submissionFlags) & (SubmissionTaskRun | SubmissionCompletionOverflow)) != 0;
+
+    /// <summary>
+    /// Enters the kernel to run the work queued for this thread, which posts its completions, and to move completions
+    /// that found the ring full (the kernel keeps them, it never drops one) into it.
+    /// </summary>
+    public void RunPendingWork() => Syscall(EnterSyscall, _ring, 0, 0, (nint)EnterGetEvents, 0, 0);
 
     /// <summary>Consumes the completion <see cref="TryPeek"/> returned.</summary>
     public void Advance() => Volatile.Write(ref *_completionHead, *_completionHead + 1);

@@ -121,13 +121,78 @@ public abstract class UdpReactorTests : IDisposable
 
     protected UdpReactorTests(bool useRing)
     {
+        UseRing = useRing;
         _reactor = new ReactorThread(useRing);
         _upstream.Bind(new IPEndPoint(IPAddress.Loopback, 0));
     }
 
+    private protected bool UseRing { get; }
+
     private protected UdpReactor Reactor => _reactor.Reactor;
 
     private protected IPEndPoint UpstreamEndPoint => (IPEndPoint)_upstream.LocalEndPoint!;
+
+    [Fact]
+    public async Task A_reply_wakes_a_thread_that_waits_for_nothing_else()
+    {
+        // A reactor thread that only wakes for its own work (as a listener thread at night): a reply that did not wake it
+        // would be seen only when its 10 s wait ends.
+        using var quiet = new ReactorThread(UseRing, pollMilliseconds: 10_000);
+        Task<DnsResponseMessage?> exchange = quiet.Run(r => r.ExchangeAsync(UpstreamEndPoint, _question, _counters, default));
+        (byte[] query, EndPoint from) = await ReceiveQueryAsync();
+        await SendAsync(Reply(query), from);
+
+        Assert.NotNull(await exchange.WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task A_reply_delivered_while_the_thread_runs_is_seen_before_it_sleeps()
+    {
+        // The reply is delivered while the reactor's thread itself is in a system call (here: it sends the reply over
+        // loopback, so the kernel delivers it in that thread's context, as a network interrupt on its CPU would).
+        using var quiet = new ReactorThread(UseRing, pollMilliseconds: 10_000);
+        Task<DnsResponseMessage?> exchange = quiet.Run(r =>
+        {
+            Task<DnsResponseMessage?> started = r.ExchangeAsync(UpstreamEndPoint, _question, _counters, default);
+            r.FlushSends();
+            byte[] buffer = new byte[512];
+            EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+            int length = _upstream.ReceiveFrom(buffer, ref from);
+            _upstream.SendTo(Reply(buffer[..length]), from);
+            return started;
+        });
+
+        Assert.NotNull(await exchange.WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public void A_poll_that_completes_a_query_returns_without_waiting_for_more()
+    {
+        // A listener thread sends the answers of the queries a poll completed once the poll returns: a poll that
+        // completed something and then slept on would hold those answers back for its whole timeout.
+        bool completedInTime = false;
+        var thread = new Thread(() =>
+        {
+            using UdpReactor reactor = UdpReactor.CreateForThisThread(UseRing);
+            Task<DnsResponseMessage?> exchange = reactor.ExchangeAsync(UpstreamEndPoint, _question, _counters, default);
+            reactor.FlushSends();
+            byte[] buffer = new byte[512];
+            EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+            int length = _upstream.ReceiveFrom(buffer, ref from);
+            _upstream.SendTo(Reply(buffer[..length]), from);
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            while (!exchange.IsCompleted && watch.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                reactor.Poll(10_000);
+            }
+
+            completedInTime = exchange.IsCompletedSuccessfully && watch.Elapsed < TimeSpan.FromSeconds(5);
+        });
+        thread.Start();
+        thread.Join();
+
+        Assert.True(completedInTime);
+    }
 
     /// <summary>Starts <paramref name="count"/> queries in one turn of the reactor's own thread.</summary>
     private protected Task<Task<DnsResponseMessage?>[]> StartInOneTurn(int count) =>
@@ -284,7 +349,7 @@ public abstract class UdpReactorTests : IDisposable
 
         private readonly System.Collections.Concurrent.ConcurrentQueue<Action> _work = new();
 
-        public ReactorThread(bool useRing)
+        public ReactorThread(bool useRing, int pollMilliseconds = 5)
         {
             _thread = new Thread(() =>
             {
@@ -293,7 +358,7 @@ public abstract class UdpReactorTests : IDisposable
                 _started.Set();
                 while (!_stopping)
                 {
-                    reactor.Poll(5);
+                    reactor.Poll(pollMilliseconds);
                     while (_work.TryDequeue(out Action? work))
                     {
                         work();
@@ -323,12 +388,14 @@ public abstract class UdpReactorTests : IDisposable
                     started.SetException(e);
                 }
             });
+            Reactor.WakeUp();
             return started.Task.Unwrap();
         }
 
         public void Dispose()
         {
             _stopping = true;
+            Reactor.WakeUp();
             _thread.Join();
         }
     }

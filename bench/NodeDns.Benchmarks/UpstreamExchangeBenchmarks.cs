@@ -1,0 +1,70 @@
+using System.Net;
+using System.Net.Sockets;
+using BenchmarkDotNet.Attributes;
+using NodeDns.Forwarding;
+using NodeDns.Protocol;
+
+namespace NodeDns.Benchmarks;
+
+/// <summary>
+/// One whole upstream UDP exchange as a listener thread runs it, on the io_uring path and on the epoll path: a
+/// fresh CSPRNG-port socket, the query sent, the reply read and matched, the socket closed. The "upstream" is a
+/// socket of this thread that echoes the query back as an answer, so both sides' system calls are in the figure.
+/// </summary>
+[MemoryDiagnoser]
+public class UpstreamExchangeBenchmarks
+{
+    private readonly UpstreamQuestion _question = new(Messages.Name("svc1.default.svc.cluster.local"), DnsType.A, DnsClass.IN,
+        dnssecOk: false, checkingDisabled: false);
+    private readonly ForwarderCounters _counters = new();
+    private readonly byte[] _datagram = new byte[512];
+    private Socket _upstream = null!;
+    private IPEndPoint _upstreamEndPoint = null!;
+    private EndPoint _from = new IPEndPoint(IPAddress.Any, 0);
+    private UdpReactor _reactor = null!;
+
+    [Params(true, false)]
+    public bool IoUring { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _upstream = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        _upstream.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        _upstreamEndPoint = (IPEndPoint)_upstream.LocalEndPoint!;
+        _reactor = UdpReactor.CreateForThisThread(IoUring);
+        if (IoUring && _reactor.RingUnavailable is { } reason)
+        {
+            throw new InvalidOperationException($"io_uring is not available here: {reason}");
+        }
+    }
+
+    [Benchmark]
+    public DnsResponseMessage? Exchange()
+    {
+        if (!_reactor.IsOwnerThread)
+        {
+            throw new InvalidOperationException("the benchmark runs on another thread than its setup: the reactor is not its own");
+        }
+
+        Task<DnsResponseMessage?> exchange = _reactor.ExchangeAsync(_upstreamEndPoint, _question, _counters, CancellationToken.None);
+        _reactor.FlushSends();
+        int length = _upstream.ReceiveFrom(_datagram, ref _from);
+        _datagram[2] |= 0x80; // QR: the query, echoed, is an answer with no records
+        _upstream.SendTo(_datagram.AsSpan(0, length), _from);
+        while (!exchange.IsCompleted)
+        {
+            _reactor.Poll(1000);
+        }
+
+        _reactor.FlushSends(); // the socket's close, on the ring
+        return exchange.Result ?? throw new InvalidOperationException("no answer");
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _reactor.Dispose();
+        _upstream.Dispose();
+    }
+}
