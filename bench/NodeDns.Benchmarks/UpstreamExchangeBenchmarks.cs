@@ -49,6 +49,12 @@ public class UpstreamExchangeBenchmarks
 
         Task<DnsResponseMessage?> exchange = _reactor.ExchangeAsync(_upstreamEndPoint, _question, _counters, CancellationToken.None);
         _reactor.FlushSends();
+        while (!_upstream.Poll(0, SelectMode.SelectRead))
+        {
+            _reactor.Poll(0); // a failed step (a source port already taken) is retried when the reactor reads its completion
+            _reactor.FlushSends();
+        }
+
         int length = _upstream.ReceiveFrom(_datagram, ref _from);
         _datagram[2] |= 0x80; // QR: the query, echoed, is an answer with no records
         _upstream.SendTo(_datagram.AsSpan(0, length), _from);
