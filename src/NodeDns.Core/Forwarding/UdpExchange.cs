@@ -3,9 +3,10 @@ using NodeDns.Protocol;
 namespace NodeDns.Forwarding;
 
 /// <summary>
-/// One upstream UDP query in flight: its socket (a descriptor, or a slot of the reactor's io_uring), ID and question, and the task its caller awaits. Finished exactly
-/// once, by the reactor (a reply, an error) or by cancellation, whichever claims it first; the socket is closed only on
-/// the reactor's thread, so its descriptor number cannot be reused while the reactor may still read it.
+/// One upstream UDP query in flight: its socket (a descriptor, or a slot of the reactor's io_uring), ID and question,
+/// and the task its caller awaits. Finished exactly once, by the reactor (a reply, an error) or by cancellation,
+/// whichever claims it first; the socket is closed only on the reactor's thread, so its descriptor number (or slot)
+/// cannot be reused while the reactor may still read it.
 /// </summary>
 internal sealed class UdpExchange(UdpReactor reactor, int descriptor, ushort id, UpstreamQuestion question, ForwarderCounters counters,
     System.Net.IPEndPoint server)

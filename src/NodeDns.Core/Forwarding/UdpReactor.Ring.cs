@@ -297,11 +297,7 @@ public sealed unsafe partial class UdpReactor
 
         if (HasEntries(ring, 1))
         {
-            IoUring.Entry* cancel = ring.NextEntry();
-            cancel->Opcode = IoUring.OpAsyncCancel;
-            cancel->Flags = IoUring.SkipSuccess;
-            cancel->Address = UserData(exchange, StepReceive);
-            cancel->UserData = UserData(exchange, StepCancel);
+            PrepareCancelReceive(ring, exchange);
         }
         else
         {
@@ -316,6 +312,16 @@ public sealed unsafe partial class UdpReactor
     /// </summary>
     private int RingWaitLimit(int timeoutMilliseconds, int completed) =>
         _ring is { } ring && (completed > 0 || ring.HasPendingWork) ? 0 : timeoutMilliseconds;
+
+    /// <summary>Asks the kernel to cancel the query's receive; its completion then comes back (as cancelled, or with a reply).</summary>
+    private static void PrepareCancelReceive(IoUring ring, UdpExchange exchange)
+    {
+        IoUring.Entry* cancel = ring.NextEntry();
+        cancel->Opcode = IoUring.OpAsyncCancel;
+        cancel->Flags = IoUring.SkipSuccess;
+        cancel->Address = UserData(exchange, StepReceive);
+        cancel->UserData = UserData(exchange, StepCancel);
+    }
 
     /// <summary>Room for <paramref name="count"/> more entries, submitting what is prepared when needed.</summary>
     private static bool HasEntries(IoUring ring, int count) => ring.FreeEntries >= count || (ring.Submit() && ring.FreeEntries >= count);
@@ -334,11 +340,7 @@ public sealed unsafe partial class UdpReactor
         {
             if (exchange is { ReceivePending: true } && HasEntries(ring, 1))
             {
-                IoUring.Entry* cancel = ring.NextEntry();
-                cancel->Opcode = IoUring.OpAsyncCancel;
-                cancel->Flags = IoUring.SkipSuccess;
-                cancel->Address = UserData(exchange, StepReceive);
-                cancel->UserData = UserData(exchange, StepCancel);
+                PrepareCancelReceive(ring, exchange);
             }
         }
 
