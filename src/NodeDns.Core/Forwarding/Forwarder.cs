@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using NodeDns.Protocol;
 
 namespace NodeDns.Forwarding;
@@ -22,7 +24,7 @@ public sealed record ForwarderOptions
 }
 
 /// <summary>The outcome of forwarding one question: an answer, or null with the reason it failed.</summary>
-public sealed record ForwardResult(DnsResponseMessage? Response, UpstreamServer? Server, string? Failure);
+public readonly record struct ForwardResult(DnsResponseMessage? Response, UpstreamServer? Server, string? Failure);
 
 /// <summary>
 /// Sends a question to a zone's upstreams. Tries start one after another (on failure at once, on silence after
@@ -39,6 +41,11 @@ public sealed class Forwarder : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly IUpstreamTransport _transport;
     private readonly CancellationTokenSource _disposed = new();
+    private readonly ConcurrentQueue<ForwardOperation> _idle = new();
+    private int _idleCount;
+
+    /// <summary>Operations kept for reuse: about as many as questions in flight at once on a busy node.</summary>
+    private const int MaxIdleOperations = 4096;
 
     public Forwarder(ForwarderOptions options, TimeProvider time, IUpstreamTransport transport, ForwarderCounters counters)
     {
@@ -58,82 +65,39 @@ public sealed class Forwarder : IAsyncDisposable
     }
 
     /// <param name="reactor">The reactor of the listener thread the question came from, if any (see <see cref="UdpReactor"/>).</param>
-    public async Task<ForwardResult> ForwardAsync(UpstreamPool pool, UpstreamQuestion question, CancellationToken cancellation, UdpReactor? reactor = null)
+    /// <returns>The outcome; await it once.</returns>
+    public ValueTask<ForwardResult> ForwardAsync(UpstreamPool pool, UpstreamQuestion question, CancellationToken cancellation, UdpReactor? reactor = null)
     {
-        ForwarderOptions options = _options;
-        using var deadline = new CancellationTokenSource(options.Deadline, _time);
-        using CancellationTokenRegistration link = cancellation.Register(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
-        var running = new List<Task<ForwardResult>>(options.MaxAttempts);
-        int first = pool.FirstIndex();
-        int started = 0;
-        ForwardResult? lastFailure = null;
         if (pool.AllDown)
         {
             Interlocked.Increment(ref Counters.AllUpstreamsDown);
         }
 
-        try
+        ForwardOperation operation = _idle.TryDequeue(out ForwardOperation? idle) ? idle : new ForwardOperation(this, _time);
+        if (idle is not null)
         {
-            running.Add(Start());
-            while (running.Count > 0)
-            {
-                Task<ForwardResult> finished;
-                if (started < options.MaxAttempts && !deadline.IsCancellationRequested)
-                {
-                    Task nextTry = Task.Delay(options.AttemptTimeout, _time, deadline.Token);
-                    Task winner = await Task.WhenAny([.. running, nextTry]).ConfigureAwait(false);
-                    if (winner == nextTry)
-                    {
-                        if (!deadline.IsCancellationRequested)
-                        {
-                            running.Add(Start());
-                        }
-
-                        continue;
-                    }
-
-                    finished = (Task<ForwardResult>)winner;
-                }
-                else
-                {
-                    finished = await Task.WhenAny(running).ConfigureAwait(false);
-                }
-
-                running.Remove(finished);
-                ForwardResult result = await finished.ConfigureAwait(false);
-                if (result.Response is not null)
-                {
-                    return result;
-                }
-
-                lastFailure = result;
-                if (started < options.MaxAttempts && !deadline.IsCancellationRequested)
-                {
-                    running.Add(Start());
-                }
-            }
-        }
-        finally
-        {
-            // Synchronously: the callbacks (the tries still listening, the next-try timer) are short, and CancelAsync
-            // would resume this method on the thread pool, a thread switch per query.
-#pragma warning disable CA1849
-            deadline.Cancel();
-#pragma warning restore CA1849
+            Interlocked.Decrement(ref _idleCount);
         }
 
-        ForwardResult failed = lastFailure ?? new ForwardResult(null, null, "no upstream answered");
-        if (!cancellation.IsCancellationRequested)
-        {
-            Counters.ForwardFailed?.Invoke(question, failed.Failure!);
-        }
-
-        return failed;
-
-        Task<ForwardResult> Start() => AttemptAsync(pool.ForAttempt(first, started++), question, reactor, deadline.Token);
+        return operation.Start(pool, question, reactor, _options, cancellation);
     }
 
-    private async Task<ForwardResult> AttemptAsync(Upstream upstream, UpstreamQuestion question, UdpReactor? reactor, CancellationToken cancellation)
+    /// <summary>Takes back an operation whose question is finished, up to <see cref="MaxIdleOperations"/>.</summary>
+    internal void Return(ForwardOperation operation)
+    {
+        if (Interlocked.Increment(ref _idleCount) <= MaxIdleOperations && !_disposed.IsCancellationRequested)
+        {
+            _idle.Enqueue(operation);
+            return;
+        }
+
+        Interlocked.Decrement(ref _idleCount);
+        operation.Dispose();
+    }
+
+    /// <summary>One try: its result, failures included; never throws.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    internal async ValueTask<ForwardResult> AttemptAsync(Upstream upstream, UpstreamQuestion question, UdpReactor? reactor, CancellationToken cancellation)
     {
         Interlocked.Increment(ref Counters.UpstreamQueries);
         long started = _time.GetTimestamp();
@@ -169,6 +133,12 @@ public sealed class Forwarder : IAsyncDisposable
             Interlocked.Increment(ref Counters.UpstreamErrors);
             MarkFailed(upstream);
             return new ForwardResult(null, server, $"{server}: {e.Message}");
+        }
+        catch (Exception e)
+        {
+            // A bug, not the upstream's fault: this try fails (the client gets SERVFAIL if no other try answers).
+            Interlocked.Increment(ref Counters.UpstreamErrors);
+            return new ForwardResult(null, server, $"{server}: internal error: {e.Message}");
         }
     }
 
@@ -217,5 +187,12 @@ public sealed class Forwarder : IAsyncDisposable
     }
 
     /// <summary>Stops the health probes; the transport belongs to whoever created it.</summary>
-    public async ValueTask DisposeAsync() => await _disposed.CancelAsync().ConfigureAwait(false);
+    public async ValueTask DisposeAsync()
+    {
+        await _disposed.CancelAsync().ConfigureAwait(false);
+        while (_idle.TryDequeue(out ForwardOperation? operation))
+        {
+            operation.Dispose();
+        }
+    }
 }

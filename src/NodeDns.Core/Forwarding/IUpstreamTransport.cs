@@ -9,5 +9,5 @@ public interface IUpstreamTransport
     /// <exception cref="System.Net.Sockets.SocketException">A network error, e.g. ICMP port unreachable.</exception>
     /// <exception cref="IOException">A TCP connection was lost.</exception>
     /// <param name="reactor">The reactor of the listener thread the question came from, or null (see <see cref="UdpReactor"/>).</param>
-    Task<DnsResponseMessage> ExchangeAsync(UpstreamServer server, UpstreamQuestion question, UdpReactor? reactor, CancellationToken cancellation);
+    ValueTask<DnsResponseMessage> ExchangeAsync(UpstreamServer server, UpstreamQuestion question, UdpReactor? reactor, CancellationToken cancellation);
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Runtime.CompilerServices;
 using NodeDns.Protocol;
 
 namespace NodeDns.Forwarding;
@@ -12,7 +13,8 @@ public sealed class NetworkTransport(ForwarderCounters counters) : IUpstreamTran
 {
     private readonly ConcurrentDictionary<IPEndPoint, TcpUpstreamClient> _tcpClients = new();
 
-    public async Task<DnsResponseMessage> ExchangeAsync(UpstreamServer server, UpstreamQuestion question, UdpReactor? reactor,
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<DnsResponseMessage> ExchangeAsync(UpstreamServer server, UpstreamQuestion question, UdpReactor? reactor,
         CancellationToken cancellation)
     {
         if (server.Transport == UpstreamTransport.Tcp)

@@ -59,7 +59,7 @@ public sealed class NetworkTransportTests : IAsyncDisposable
         var server = new UpstreamServer(upstream.EndPoint, UpstreamTransport.Tcp);
 
         DnsResponseMessage[] answers = await Task.WhenAll(Enumerable.Range(0, 10)
-            .Select(i => _transport.ExchangeAsync(server, Question($"{new string('q', i + 1)}.example"), reactor: null, timeout.Token)));
+            .Select(i => _transport.ExchangeAsync(server, Question($"{new string('q', i + 1)}.example"), reactor: null, timeout.Token).AsTask()));
 
         for (int i = 0; i < 10; i++)
         {

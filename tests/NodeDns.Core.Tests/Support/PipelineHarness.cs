@@ -18,7 +18,7 @@ internal sealed class ScriptedTransport : IUpstreamTransport
 
     public int CallsFor(string name) => Calls.Count(c => DnsName.ToText(c.Question.Name) == name + ".");
 
-    public async Task<DnsResponseMessage> ExchangeAsync(UpstreamServer server, UpstreamQuestion question, UdpReactor? reactor, CancellationToken cancellation)
+    public async ValueTask<DnsResponseMessage> ExchangeAsync(UpstreamServer server, UpstreamQuestion question, UdpReactor? reactor, CancellationToken cancellation)
     {
         Calls.Enqueue((server, question));
         byte[] reply = await Script(server, question, cancellation).ConfigureAwait(false);
