@@ -49,7 +49,7 @@ public class ForwardedMissBenchmarks
             throw new InvalidOperationException("expected a miss");
         }
 
-        Task<byte[]> answer = _pipeline.ResolveMissAsync(_query.ToArray(), info, _key[..info.KeyLength], _client, CancellationToken.None);
+        ValueTask<byte[]> answer = _pipeline.ResolveMissAsync(_query.ToArray(), info, _key[..info.KeyLength], _client, CancellationToken.None);
         if (!answer.IsCompletedSuccessfully)
         {
             throw new InvalidOperationException("expected a synchronous answer");

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NodeDns.Caching;
 using NodeDns.Forwarding;
 using NodeDns.Protocol;
@@ -55,7 +56,8 @@ public sealed partial class QueryPipeline
         return name.Length > first.Length && DnsName.IsSubdomainOf(name, first) ? list : null;
     }
 
-    private async Task<byte[]> ResolveWithAutopathAsync(byte[] query, QueryInfo info, byte[] key, ClientContext client, SearchList list,
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<byte[]> ResolveWithAutopathAsync(byte[] query, QueryInfo info, byte[] key, ClientContext client, SearchList list,
         CancellationToken cancellation)
     {
         byte[] asked = key[..info.NameLength];
@@ -205,10 +207,10 @@ public sealed partial class QueryPipeline
 
     private byte[] Respond(ResponseTemplate template, byte[] query, in QueryInfo info, byte[] key, in ClientContext client, AnswerSource source)
     {
-        byte[] buffer = new byte[template.WireLength + DnsLimits.EmptyOptRecordLength];
+        Span<byte> buffer = AnswerScratch;
         int length = template.Write(query, info, 0, Limit(info, client.OverTcp), buffer);
         _observer?.Answered(client, _router().Route(key.AsSpan(0, info.NameLength)).Id, QuestionName(query, info), info.Type,
             DnsHeader.Rcode(DnsHeader.Flags(buffer)), source, info.ReceivedAt);
-        return length == buffer.Length ? buffer : buffer[..length];
+        return buffer[..length].ToArray();
     }
 }

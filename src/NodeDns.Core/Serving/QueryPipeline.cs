@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using NodeDns.Caching;
 using NodeDns.Forwarding;
 using NodeDns.Protocol;
@@ -167,7 +168,9 @@ public sealed partial class QueryPipeline
     /// <summary>Forwards (or joins the forward of) a missed question and returns the client's response.</summary>
     /// <param name="query">A copy of the client's query, as given to <see cref="Process"/>.</param>
     /// <param name="key">A copy of the key <see cref="Process"/> produced.</param>
-    public async Task<byte[]> ResolveMissAsync(byte[] query, QueryInfo info, byte[] key, ClientContext client, CancellationToken cancellation)
+    /// <returns>The response; await it once.</returns>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<byte[]> ResolveMissAsync(byte[] query, QueryInfo info, byte[] key, ClientContext client, CancellationToken cancellation)
     {
         if (_clients is not null && !_clients.TryTakeMiss(client.Address))
         {
@@ -183,7 +186,8 @@ public sealed partial class QueryPipeline
     }
 
     /// <summary>Forwards (or joins the forward of) the question as it was asked; stale data or SERVFAIL when that fails.</summary>
-    private async Task<byte[]> ResolvePlainAsync(byte[] query, QueryInfo info, byte[] key, ClientContext client, CancellationToken cancellation)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<byte[]> ResolvePlainAsync(byte[] query, QueryInfo info, byte[] key, ClientContext client, CancellationToken cancellation)
     {
         ResponseTemplate? stale = StaleFor(key, _time.GetTimestamp());
         Task<ResponseTemplate?>? forwarding = Join(query, info, key, client.Reactor, cancellation);
@@ -205,21 +209,18 @@ public sealed partial class QueryPipeline
         }
 
         int limit = Limit(info, client.OverTcp);
-        byte[] buffer;
+        Span<byte> buffer = AnswerScratch;
         int length;
         if (template is null && stale is not null)
         {
-            buffer = new byte[stale.WireLength + DnsLimits.EmptyOptRecordLength];
             length = WriteStale(stale, query, info, limit, buffer);
         }
         else if (template is null)
         {
-            buffer = new byte[ErrorResponse.MaxLength];
             length = ErrorResponse.Write(query, info, DnsRcode.ServFail, buffer);
         }
         else
         {
-            buffer = new byte[template.WireLength + DnsLimits.EmptyOptRecordLength];
             length = template.Write(query, info, 0, limit, buffer);
         }
 
@@ -230,8 +231,17 @@ public sealed partial class QueryPipeline
             _observer.Answered(client, route.Id, QuestionName(query, info), info.Type, DnsHeader.Rcode(DnsHeader.Flags(buffer)), source, info.ReceivedAt);
         }
 
-        return length == buffer.Length ? buffer : buffer[..length];
+        return buffer[..length].ToArray();
     }
+
+    /// <summary>
+    /// Where a miss's answer is written before it is copied out at its exact length (one array per answer, not two).
+    /// Per thread, and used only between two awaits.
+    /// </summary>
+    private static byte[] AnswerScratch => t_answerScratch ??= new byte[DnsLimits.MaxMessageLength + DnsLimits.EmptyOptRecordLength];
+
+    [ThreadStatic]
+    private static byte[]? t_answerScratch;
 
     private int Refuse()
     {

@@ -80,7 +80,7 @@ internal sealed class PipelineHarness
         QueryOutcome outcome = Pipeline.Process(query, from, key, response, out int length, out QueryInfo info);
         return outcome == QueryOutcome.Answered
             ? Task.FromResult(response[..length])
-            : Pipeline.ResolveMissAsync(query, info, key[..info.KeyLength], from, CancellationToken.None);
+            : Pipeline.ResolveMissAsync(query, info, key[..info.KeyLength], from, CancellationToken.None).AsTask();
     }
 
     /// <summary>Advances fake time in small steps (letting continuations run) until <paramref name="task"/> completes.</summary>
