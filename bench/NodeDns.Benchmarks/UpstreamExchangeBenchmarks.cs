@@ -47,7 +47,7 @@ public class UpstreamExchangeBenchmarks
             throw new InvalidOperationException("the benchmark runs on another thread than its setup: the reactor is not its own");
         }
 
-        Task<DnsResponseMessage?> exchange = _reactor.ExchangeAsync(_upstreamEndPoint, _question, _counters, CancellationToken.None);
+        ValueTask<DnsResponseMessage?> exchange = _reactor.ExchangeAsync(_upstreamEndPoint, _question, _counters, CancellationToken.None);
         _reactor.FlushSends();
         while (!_upstream.Poll(0, SelectMode.SelectRead))
         {

@@ -97,7 +97,8 @@ public sealed unsafe partial class UdpReactor
         }
 
         int slot = _freeSlots[--_freeSlotCount];
-        var exchange = new UdpExchange(this, descriptor: -1, UpstreamQuestion.NewId(), question, counters, server) { Slot = slot };
+        UdpExchange exchange = Rent();
+        exchange.Begin(descriptor: -1, slot, UpstreamQuestion.NewId(), question, counters, server);
         byte* memory = SlotMemory(slot);
         var query = new Span<byte>(memory + SlotQueryOffset, QuerySlotLength);
         int length = question.WriteQuery(exchange.Id, query);
@@ -279,30 +280,34 @@ public sealed unsafe partial class UdpReactor
         _bySlot[slot] = null;
         _freeSlots[_freeSlotCount++] = slot;
         Interlocked.Decrement(ref _open);
+        exchange.Release();
     }
 
-    /// <summary>An abandoned ring query: cancel its receive (the completion then frees the slot), or free the slot now.</summary>
-    private void CloseAbandonedOnRing(IoUring ring, UdpExchange exchange)
+    /// <summary>
+    /// An abandoned ring query: cancel its receive (the completion then frees the slot), or free the slot now. False when
+    /// the ring had no room this turn: the query is queued again (and still held for that).
+    /// </summary>
+    private bool CloseAbandonedOnRing(IoUring ring, UdpExchange exchange)
     {
         if (_bySlot[exchange.Slot] != exchange)
         {
-            return; // already freed when its receive completed
+            return true; // already freed when its receive completed
         }
 
         if (!exchange.ReceivePending)
         {
             ReleaseSlot(ring, exchange);
-            return;
+            return true;
         }
 
         if (HasEntries(ring, 1))
         {
             PrepareCancelReceive(ring, exchange);
+            return true;
         }
-        else
-        {
-            _abandoned.Enqueue(exchange); // next turn, once the ring took this turn's entries
-        }
+
+        _abandoned.Enqueue(exchange); // next turn, once the ring took this turn's entries
+        return false;
     }
 
     /// <summary>

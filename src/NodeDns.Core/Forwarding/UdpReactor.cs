@@ -42,6 +42,12 @@ public sealed unsafe partial class UdpReactor : IDisposable
     private int _deferredCount;
     private int _open;
     private int _listener = -1;
+    private volatile bool _disposed;
+
+    // Exchanges given back once every holder let go (UdpExchange.Release), from any thread.
+    private readonly ConcurrentQueue<UdpExchange> _idle = new();
+    private int _idleCount;
+    private const int MaxIdleExchanges = 1024;
 
     /// <summary>The reactor of queries that no listener thread carries, polled by a thread of its own.</summary>
     internal static UdpReactor Shared => SharedReactor.Value;
@@ -98,7 +104,8 @@ public sealed unsafe partial class UdpReactor : IDisposable
     /// <summary>Sends <paramref name="question"/> to <paramref name="server"/> from a fresh socket and waits for the reply that matches it.</summary>
     /// <returns>The reply, or null when a datagram was too big for the receive buffer.</returns>
     /// <exception cref="System.Net.Sockets.SocketException">The socket could not be opened, or the send failed.</exception>
-    internal Task<DnsResponseMessage?> ExchangeAsync(IPEndPoint server, UpstreamQuestion question, ForwarderCounters counters,
+    /// <returns>The reply; await it once.</returns>
+    internal ValueTask<DnsResponseMessage?> ExchangeAsync(IPEndPoint server, UpstreamQuestion question, ForwarderCounters counters,
         CancellationToken cancellation)
     {
         cancellation.ThrowIfCancellationRequested();
@@ -115,7 +122,8 @@ public sealed unsafe partial class UdpReactor : IDisposable
     private UdpExchange StartOnSocket(IPEndPoint server, UpstreamQuestion question, ForwarderCounters counters)
     {
         int descriptor = UpstreamSockets.OpenConnectedUdp(server);
-        var exchange = new UdpExchange(this, descriptor, UpstreamQuestion.NewId(), question, counters, server);
+        UdpExchange exchange = Rent();
+        exchange.Begin(descriptor, slot: -1, UpstreamQuestion.NewId(), question, counters, server);
         bool deferred = IsOwnerThread && _deferredCount < DeferredCapacity;
         Span<byte> query = deferred ? new Span<byte>(_deferredQueries + (_deferredCount * QuerySlotLength), QuerySlotLength)
             : stackalloc byte[QuerySlotLength];
@@ -304,7 +312,10 @@ public sealed unsafe partial class UdpReactor : IDisposable
         }
     }
 
-    /// <summary>Cancellation, on any thread: the caller gets its cancellation at once; the socket is closed by the reactor.</summary>
+    /// <summary>
+    /// Cancellation, on any thread: the caller gets its cancellation at once; the socket is closed by the reactor, which
+    /// holds the exchange until it took it off its queue.
+    /// </summary>
     internal void Abandon(UdpExchange exchange, CancellationToken cancellation)
     {
         if (!exchange.TryClaim())
@@ -312,6 +323,7 @@ public sealed unsafe partial class UdpReactor : IDisposable
             return;
         }
 
+        exchange.Hold();
         _abandoned.Enqueue(exchange);
         _epoll.WakeUp();
         exchange.Cancel(cancellation);
@@ -322,13 +334,14 @@ public sealed unsafe partial class UdpReactor : IDisposable
         // Only those queued now: a ring query whose cancellation finds no room is queued again for the next turn.
         for (int count = _abandoned.Count; count > 0 && _abandoned.TryDequeue(out UdpExchange? exchange); count--)
         {
-            if (exchange.Slot >= 0)
-            {
-                CloseAbandonedOnRing(_ring!, exchange);
-            }
-            else
+            if (exchange.Slot < 0)
             {
                 Close(exchange);
+                exchange.Release();
+            }
+            else if (CloseAbandonedOnRing(_ring!, exchange))
+            {
+                exchange.Release();
             }
         }
     }
@@ -344,12 +357,38 @@ public sealed unsafe partial class UdpReactor : IDisposable
         Volatile.Write(ref _byDescriptor[exchange.Descriptor], null);
         LinuxSocketCalls.Close(exchange.Descriptor);
         Interlocked.Decrement(ref _open);
+        exchange.Release();
+    }
+
+    private UdpExchange Rent()
+    {
+        if (!_idle.TryDequeue(out UdpExchange? exchange))
+        {
+            return new UdpExchange(this);
+        }
+
+        Interlocked.Decrement(ref _idleCount);
+        return exchange;
+    }
+
+    /// <summary>Takes back an exchange no one holds any more (see <see cref="UdpExchange.Release"/>). Any thread.</summary>
+    internal void Return(UdpExchange exchange)
+    {
+        exchange.Reset();
+        if (!_disposed && Interlocked.Increment(ref _idleCount) <= MaxIdleExchanges)
+        {
+            _idle.Enqueue(exchange);
+            return;
+        }
+
+        Interlocked.Decrement(ref _idleCount);
     }
 
     /// <summary>Called by the hosting thread when it stops: queries still open here are cancelled.</summary>
     public void Dispose()
     {
         _ownerThread = -1;
+        _disposed = true;
         foreach (UdpExchange? exchange in _byDescriptor)
         {
             if (exchange is not null && exchange.TryClaim())

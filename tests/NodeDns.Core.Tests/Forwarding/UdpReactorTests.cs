@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using NodeDns.Forwarding;
@@ -70,6 +71,45 @@ public sealed class UdpReactorRingTests() : UdpReactorTests(useRing: true)
         await AssertNoSocketConnectedToUpstreamAsync();
     }
 
+    [Fact]
+    public async Task A_query_after_a_cancelled_one_gets_its_own_answer()
+    {
+        // The cancelled query's exchange object is given back and serves the next one: nothing of the first may stick.
+        using var cancellation = new CancellationTokenSource();
+        Task<DnsResponseMessage?> cancelled = Start(cancellation.Token);
+        (byte[] firstQuery, EndPoint firstFrom) = await ReceiveQueryAsync();
+        await cancellation.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.WaitAsync(Wait));
+        await AssertClosedAsync();
+
+        Task<DnsResponseMessage?> next = Start();
+        (byte[] query, EndPoint from) = await ReceiveQueryAsync();
+        await SendAsync(Reply(firstQuery), firstFrom); // to a closed socket: lost
+        await SendAsync(Reply(query), from);
+
+        DnsResponseMessage? answer = await next.WaitAsync(Wait);
+        Assert.NotNull(answer);
+        Assert.Equal(BinaryPrimitives.ReadUInt16BigEndian(query), answer.Id);
+    }
+
+    [Fact]
+    public async Task Cancelling_an_answered_query_later_does_not_touch_the_query_after_it()
+    {
+        using var cancellation = new CancellationTokenSource();
+        Task<DnsResponseMessage?> answered = Start(cancellation.Token);
+        (byte[] firstQuery, EndPoint firstFrom) = await ReceiveQueryAsync();
+        await SendAsync(Reply(firstQuery), firstFrom);
+        Assert.NotNull(await answered.WaitAsync(Wait));
+        await AssertClosedAsync();
+
+        Task<DnsResponseMessage?> next = Start();
+        (byte[] query, EndPoint from) = await ReceiveQueryAsync();
+        await cancellation.CancelAsync(); // the first query's token, cancelled once its exchange serves the next query
+        await SendAsync(Reply(query), from);
+
+        Assert.NotNull(await next.WaitAsync(Wait));
+    }
+
     /// <summary>Answers one query per exchange (in the order they arrive) and requires every exchange to get its answer.</summary>
     private async Task AnswerEveryQueryAsync(Task<DnsResponseMessage?>[] exchanges)
     {
@@ -137,7 +177,7 @@ public abstract class UdpReactorTests : IDisposable
             using UdpReactor reactor = UdpReactor.CreateForThisThread(UseRing);
             reactor.NextSourcePort = static () => 0; // the kernel's pick: a taken port would be retried only by a poll
             _upstream.ReceiveTimeout = 5_000;
-            Task<DnsResponseMessage?> exchange = reactor.ExchangeAsync(UpstreamEndPoint, _question, _counters, default);
+            Task<DnsResponseMessage?> exchange = reactor.ExchangeAsync(UpstreamEndPoint, _question, _counters, default).AsTask();
             reactor.FlushSends();
             byte[] buffer = new byte[512];
             EndPoint from = new IPEndPoint(IPAddress.Any, 0);
@@ -159,13 +199,13 @@ public abstract class UdpReactorTests : IDisposable
 
     /// <summary>Starts <paramref name="count"/> queries in one turn of the reactor's own thread.</summary>
     private protected Task<Task<DnsResponseMessage?>[]> StartInOneTurn(int count) =>
-        _reactor.Run(r => Task.FromResult(Enumerable.Range(0, count).Select(_ => r.ExchangeAsync(UpstreamEndPoint, _question, _counters, default)).ToArray()));
+        _reactor.Run(r => Task.FromResult(Enumerable.Range(0, count).Select(_ => r.ExchangeAsync(UpstreamEndPoint, _question, _counters, default).AsTask()).ToArray()));
 
     private protected void ForceUpstreamReceiveBuffer(int bytes) => _upstream.SetRawSocketOption(1, 33, BitConverter.GetBytes(bytes)); // SO_RCVBUFFORCE
 
     /// <summary>Starts a query for the test's question on the reactor's own thread, as a listener thread does.</summary>
     private protected Task<DnsResponseMessage?> Start(CancellationToken cancellation = default, IPEndPoint? server = null) =>
-        _reactor.Run(r => r.ExchangeAsync(server ?? UpstreamEndPoint, _question, _counters, cancellation));
+        _reactor.Run(r => r.ExchangeAsync(server ?? UpstreamEndPoint, _question, _counters, cancellation).AsTask());
 
     [Fact]
     public async Task Foreign_replies_are_ignored_until_the_one_that_answers_the_question_arrives() // CP-03, CP-04
