@@ -1,10 +1,10 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
+using NodeDns.Interop;
 
 namespace NodeDns.Forwarding;
 
 /// <summary>
-/// Query IDs and source ports from the OS CSPRNG (RFC 5452 §9.2), drawn from a per-thread block of random bytes so
+/// Query IDs and source ports from the kernel's CSPRNG (RFC 5452 §9.2; see <see cref="KernelRandom"/>), drawn from a per-thread block of random bytes so
 /// that one call into the CSPRNG serves a few hundred queries instead of two calls per query.
 /// </summary>
 internal static class SecureRandom
@@ -23,7 +23,7 @@ internal static class SecureRandom
         if (block is null || t_next > BlockLength - sizeof(ushort))
         {
             block = t_block ??= new byte[BlockLength];
-            RandomNumberGenerator.Fill(block);
+            KernelRandom.Fill(block);
             t_next = 0;
         }
 

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace NodeDns.Forwarding;
 
 public enum UpstreamPolicy : byte
@@ -47,12 +45,15 @@ public sealed class UpstreamPool
         }
     }
 
-    /// <summary>The index of the first server to try for a new query; further tries take the following ones.</summary>
+    /// <summary>
+    /// The index of the first server to try for a new query; further tries take the following ones. The random policy
+    /// spreads load and needs no secret randomness (query IDs and source ports do: <see cref="SecureRandom"/>).
+    /// </summary>
     public int FirstIndex() => Policy switch
     {
         UpstreamPolicy.Sequential => 0,
         UpstreamPolicy.RoundRobin => (int)((uint)Interlocked.Increment(ref _next) % (uint)Upstreams.Count),
-        _ => Upstreams.Count == 1 ? 0 : RandomNumberGenerator.GetInt32(Upstreams.Count),
+        _ => Upstreams.Count == 1 ? 0 : Random.Shared.Next(Upstreams.Count),
     };
 
     /// <summary>

@@ -1,5 +1,5 @@
+using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NodeDns.Caching;
@@ -40,7 +40,7 @@ public sealed partial class ConfigReloader(
 
     // Taken when the host is built, right after the settings were read, so a change made before ExecuteAsync runs
     // is still seen as a change.
-    private readonly byte[]? _initialHash = Hash(state.Settings.WatchedFiles);
+    private readonly byte[]? _initialContents = Snapshot(state.Settings.WatchedFiles);
 
     /// <summary>Takes SIGHUP from now on; called when the host is built.</summary>
     public ConfigReloader HandleHangup()
@@ -62,7 +62,7 @@ public sealed partial class ConfigReloader(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         IReadOnlyList<string> files = state.Settings.WatchedFiles;
-        byte[]? lastHash = _initialHash;
+        byte[]? lastContents = _initialContents;
         using var poll = new PeriodicTimer(PollInterval, time);
         Task<bool> tick = poll.WaitForNextTickAsync(stoppingToken).AsTask();
         try
@@ -75,13 +75,13 @@ public sealed partial class ConfigReloader(
                 {
                     await tick.ConfigureAwait(false);
                     tick = poll.WaitForNextTickAsync(stoppingToken).AsTask();
-                    byte[]? hash = Hash(files);
-                    if (files.Count == 0 || hash is null || (lastHash is not null && hash.AsSpan().SequenceEqual(lastHash)))
+                    byte[]? contents = Snapshot(files);
+                    if (files.Count == 0 || contents is null || (lastContents is not null && contents.AsSpan().SequenceEqual(lastContents)))
                     {
                         continue; // unchanged, or briefly unreadable while a ConfigMap is swapped
                     }
 
-                    lastHash = hash;
+                    lastContents = contents;
                     LogFileChanged(string.Join(", ", files));
                 }
                 else
@@ -156,19 +156,25 @@ public sealed partial class ConfigReloader(
         }
     }
 
-    /// <summary>One hash over the watched files; a missing file counts as empty (the kube-dns ConfigMap is optional).</summary>
-    private static byte[]? Hash(IReadOnlyList<string> files)
+    /// <summary>
+    /// The watched files' contents, each after its length; a missing file counts as empty (the kube-dns ConfigMap is
+    /// optional). Compared whole rather than hashed: the files are small, and a hash would load OpenSSL for nothing.
+    /// </summary>
+    private static byte[]? Snapshot(IReadOnlyList<string> files)
     {
         try
         {
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            using var contents = new MemoryStream();
+            Span<byte> length = stackalloc byte[sizeof(int)];
             foreach (string file in files)
             {
-                hash.AppendData(File.Exists(file) ? File.ReadAllBytes(file) : []);
-                hash.AppendData([0]);
+                byte[] data = File.Exists(file) ? File.ReadAllBytes(file) : [];
+                BinaryPrimitives.WriteInt32LittleEndian(length, data.Length);
+                contents.Write(length);
+                contents.Write(data);
             }
 
-            return hash.GetHashAndReset();
+            return contents.ToArray();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
