@@ -71,45 +71,6 @@ public sealed class UdpReactorRingTests() : UdpReactorTests(useRing: true)
         await AssertNoSocketConnectedToUpstreamAsync();
     }
 
-    [Fact]
-    public async Task A_query_after_a_cancelled_one_gets_its_own_answer()
-    {
-        // The cancelled query's exchange object is given back and serves the next one: nothing of the first may stick.
-        using var cancellation = new CancellationTokenSource();
-        Task<DnsResponseMessage?> cancelled = Start(cancellation.Token);
-        (byte[] firstQuery, EndPoint firstFrom) = await ReceiveQueryAsync();
-        await cancellation.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.WaitAsync(Wait));
-        await AssertClosedAsync();
-
-        Task<DnsResponseMessage?> next = Start();
-        (byte[] query, EndPoint from) = await ReceiveQueryAsync();
-        await SendAsync(Reply(firstQuery), firstFrom); // to a closed socket: lost
-        await SendAsync(Reply(query), from);
-
-        DnsResponseMessage? answer = await next.WaitAsync(Wait);
-        Assert.NotNull(answer);
-        Assert.Equal(BinaryPrimitives.ReadUInt16BigEndian(query), answer.Id);
-    }
-
-    [Fact]
-    public async Task Cancelling_an_answered_query_later_does_not_touch_the_query_after_it()
-    {
-        using var cancellation = new CancellationTokenSource();
-        Task<DnsResponseMessage?> answered = Start(cancellation.Token);
-        (byte[] firstQuery, EndPoint firstFrom) = await ReceiveQueryAsync();
-        await SendAsync(Reply(firstQuery), firstFrom);
-        Assert.NotNull(await answered.WaitAsync(Wait));
-        await AssertClosedAsync();
-
-        Task<DnsResponseMessage?> next = Start();
-        (byte[] query, EndPoint from) = await ReceiveQueryAsync();
-        await cancellation.CancelAsync(); // the first query's token, cancelled once its exchange serves the next query
-        await SendAsync(Reply(query), from);
-
-        Assert.NotNull(await next.WaitAsync(Wait));
-    }
-
     /// <summary>Answers one query per exchange (in the order they arrive) and requires every exchange to get its answer.</summary>
     private async Task AnswerEveryQueryAsync(Task<DnsResponseMessage?>[] exchanges)
     {
@@ -289,6 +250,78 @@ public abstract class UdpReactorTests : IDisposable
     }
 
     [Fact]
+    public async Task A_query_after_a_cancelled_one_gets_its_own_answer()
+    {
+        // The cancelled query's exchange object is given back and serves the next one: nothing of the first may stick.
+        using var cancellation = new CancellationTokenSource();
+        Task<DnsResponseMessage?> cancelled = Start(cancellation.Token);
+        (byte[] firstQuery, EndPoint firstFrom) = await ReceiveQueryAsync();
+        await cancellation.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.WaitAsync(Wait));
+        await AssertClosedAsync();
+
+        Task<DnsResponseMessage?> next = Start();
+        (byte[] query, EndPoint from) = await ReceiveQueryAsync();
+        await SendAsync(Reply(firstQuery), firstFrom); // to a closed socket: lost
+        await SendAsync(Reply(query), from);
+
+        DnsResponseMessage? answer = await next.WaitAsync(Wait);
+        Assert.NotNull(answer);
+        Assert.Equal(BinaryPrimitives.ReadUInt16BigEndian(query), answer.Id);
+    }
+
+    [Fact]
+    public async Task Cancelling_an_answered_query_later_does_not_touch_the_query_after_it()
+    {
+        using var cancellation = new CancellationTokenSource();
+        Task<DnsResponseMessage?> answered = Start(cancellation.Token);
+        (byte[] firstQuery, EndPoint firstFrom) = await ReceiveQueryAsync();
+        await SendAsync(Reply(firstQuery), firstFrom);
+        Assert.NotNull(await answered.WaitAsync(Wait));
+        await AssertClosedAsync();
+
+        Task<DnsResponseMessage?> next = Start();
+        (byte[] query, EndPoint from) = await ReceiveQueryAsync();
+        await cancellation.CancelAsync(); // the first query's token, cancelled once its exchange serves the next query
+        await SendAsync(Reply(query), from);
+
+        Assert.NotNull(await next.WaitAsync(Wait));
+    }
+
+    [Fact]
+    public async Task A_reply_wakes_a_thread_that_waits_for_nothing_else()
+    {
+        // A reactor thread that only wakes for its own work (as a listener thread at night): a reply that did not wake it
+        // would be seen only when its 10 s wait ends.
+        using var quiet = new ReactorThread(UseRing, pollMilliseconds: 10_000);
+        Task<DnsResponseMessage?> exchange = quiet.Run(r => r.ExchangeAsync(UpstreamEndPoint, _question, _counters, default).AsTask());
+        (byte[] query, EndPoint from) = await ReceiveQueryAsync();
+        await SendAsync(Reply(query), from);
+
+        Assert.NotNull(await exchange.WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task A_reply_delivered_while_the_thread_runs_is_seen_before_it_sleeps()
+    {
+        // The reply is delivered while the reactor's thread itself is in a system call (here: it sends the reply over
+        // loopback, so the kernel delivers it in that thread's context, as a network interrupt on its CPU would).
+        using var quiet = new ReactorThread(UseRing, pollMilliseconds: 10_000);
+        Task<DnsResponseMessage?> exchange = quiet.Run(r =>
+        {
+            Task<DnsResponseMessage?> started = r.ExchangeAsync(UpstreamEndPoint, _question, _counters, default).AsTask();
+            r.FlushSends();
+            byte[] buffer = new byte[512];
+            EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+            int length = _upstream.ReceiveFrom(buffer, ref from);
+            _upstream.SendTo(Reply(buffer[..length]), from);
+            return started;
+        });
+
+        Assert.NotNull(await exchange.WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
     public async Task Cancellation_ends_the_wait_and_the_socket_is_closed()
     {
         using var cancellation = new CancellationTokenSource();
@@ -352,7 +385,7 @@ public abstract class UdpReactorTests : IDisposable
 
         private readonly System.Collections.Concurrent.ConcurrentQueue<Action> _work = new();
 
-        public ReactorThread(bool useRing)
+        public ReactorThread(bool useRing, int pollMilliseconds = 5)
         {
             _thread = new Thread(() =>
             {
@@ -363,7 +396,7 @@ public abstract class UdpReactorTests : IDisposable
                 {
                     while (!_stopping)
                     {
-                        reactor.Poll(5);
+                        reactor.Poll(pollMilliseconds);
                         while (_work.TryDequeue(out Action? work))
                         {
                             work();
@@ -385,7 +418,10 @@ public abstract class UdpReactorTests : IDisposable
 
         private Exception? Failure { get; set; }
 
-        /// <summary>Runs <paramref name="start"/> on the reactor's thread; its task, once started.</summary>
+        /// <summary>
+        /// Runs <paramref name="start"/> on the reactor's thread; its task, once started, completed off that thread: the
+        /// reactor completes queries inline, and a test that went on there would end by joining its own thread.
+        /// </summary>
         public Task<T> Run<T>(Func<UdpReactor, Task<T>> start)
         {
             var started = new TaskCompletionSource<Task<T>>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -401,7 +437,10 @@ public abstract class UdpReactorTests : IDisposable
                 }
             });
             Reactor.WakeUp();
-            return started.Task.Unwrap();
+            var detached = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+            started.Task.Unwrap().ContinueWith(static (task, state) => ((TaskCompletionSource<T>)state!).SetFromTask(task), detached,
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return detached.Task;
         }
 
         public void Dispose()
