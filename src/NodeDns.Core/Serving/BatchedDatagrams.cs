@@ -13,7 +13,7 @@ internal sealed unsafe class BatchedDatagrams : IDisposable
 {
     public const int Batch = 32;
     public const int SlotLength = 4096;
-    private const int AddressLength = 128;
+    internal const int AddressLength = 128;
 
     private readonly byte* _memory;
     private readonly MMsgHdr* _received;

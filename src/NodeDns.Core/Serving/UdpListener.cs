@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using NodeDns.Dnstap;
 using NodeDns.Forwarding;
-using NodeDns.Interop;
 using NodeDns.Protocol;
 
 namespace NodeDns.Serving;
@@ -10,7 +9,8 @@ namespace NodeDns.Serving;
 /// <summary>
 /// Serves DNS over UDP on one address with several SO_REUSEPORT sockets, each drained by a dedicated thread with
 /// Linux recvmmsg/sendmmsg: no allocation per packet, and a cache hit is answered inline. A miss is forwarded from
-/// the same thread, whose <see cref="UdpReactor"/> also receives the upstream's reply and relays the answer.
+/// the same thread, whose <see cref="UdpReactor"/> also receives the upstream's reply, and answered by its
+/// <see cref="UdpMissAnswers"/>.
 /// </summary>
 public sealed class UdpListener : IDisposable
 {
@@ -103,6 +103,7 @@ public sealed class UdpListener : IDisposable
         using var batch = new BatchedDatagrams();
         using UdpReactor reactor = UdpReactor.CreateForThisThread(upstreamIoUring);
         using MissReplyQueue missReplies = MissReplyQueue.CreateForThisThread(socket);
+        var answers = new UdpMissAnswers(socket, pipeline, missReplies, EndPoint, onError, _stopping.Token);
         var misses = new PendingMiss[BatchedDatagrams.Batch];
         reactor.WatchListener((int)socket.SafeHandle.DangerousGetHandle());
         context = context with { Reactor = reactor };
@@ -133,7 +134,7 @@ public sealed class UdpListener : IDisposable
                         bool idle = reactor.Open == 0;
                         if (idle || reactor.Poll(pollMilliseconds))
                         {
-                            AnswerBatch(socket, pipeline, context, batch, missReplies, misses, batch.Receive(socket, wait: idle), key, onError);
+                            AnswerBatch(socket, pipeline, context, batch, answers, misses, batch.Receive(socket, wait: idle), key, onError);
                         }
                     }
 
@@ -165,7 +166,7 @@ public sealed class UdpListener : IDisposable
     /// Answers the hits of a received batch with one sendmmsg, then starts the misses: a miss costs a fresh upstream
     /// socket and a send, and the hits that came in the same batch do not wait for that.
     /// </summary>
-    private void AnswerBatch(Socket socket, QueryPipeline pipeline, ClientContext context, BatchedDatagrams batch, MissReplyQueue missReplies,
+    private void AnswerBatch(Socket socket, QueryPipeline pipeline, ClientContext context, BatchedDatagrams batch, UdpMissAnswers answers,
         PendingMiss[] misses, int received, byte[] key, Action<Exception> onError)
     {
         long receivedAt = pipeline.Dnstap is null ? 0 : DnstapLog.Now();
@@ -182,8 +183,7 @@ public sealed class UdpListener : IDisposable
                         batch.QueueReply(i, length);
                         break;
                     case QueryOutcome.Miss:
-                        misses[missCount++] = new PendingMiss(query.ToArray(), info, key.AsSpan(0, info.KeyLength).ToArray(), from,
-                            batch.Address(i).ToArray());
+                        misses[missCount++] = new PendingMiss(query.ToArray(), info, key.AsSpan(0, info.KeyLength).ToArray(), from, i);
                         break;
                 }
             }
@@ -204,12 +204,12 @@ public sealed class UdpListener : IDisposable
         {
             PendingMiss miss = misses[i];
             misses[i] = default;
-            _ = AnswerMissAsync(socket, pipeline, missReplies, miss.Query, miss.Info, miss.Key, miss.From, miss.Client, onError);
+            answers.Start(miss.Query, miss.Info, miss.Key, miss.From, batch.Address(miss.Datagram));
         }
     }
 
-    /// <summary>A miss of the batch being answered, kept until the batch's hits have left.</summary>
-    private readonly record struct PendingMiss(byte[] Query, QueryInfo Info, byte[] Key, ClientContext From, byte[] Client);
+    /// <summary>A miss of the batch being answered (datagram <see cref="Datagram"/> of it), kept until the batch's hits have left.</summary>
+    private readonly record struct PendingMiss(byte[] Query, QueryInfo Info, byte[] Key, ClientContext From, int Datagram);
 
     /// <summary>After the batch's answers left: its queries (received at <paramref name="receivedAt"/>) and the answers given at once, to dnstap.</summary>
     private void LogBatch(DnstapLog dnstap, BatchedDatagrams batch, int received, long receivedAt)
@@ -225,71 +225,6 @@ public sealed class UdpListener : IDisposable
             var client = DnstapPeer.FromSockaddr(batch.Address(batch.SentFor(sent)));
             dnstap.Log(DnstapMessageTypes.ClientResponse, overTcp: false, client, server, batch.SentAnswer(sent));
         }
-    }
-
-    /// <summary>
-    /// Resolves a miss and answers it. Its continuation normally runs on this listener's thread (the reactor there
-    /// completes the upstream exchange), where the answer joins the thread's burst; one that completes elsewhere — a
-    /// client that joined a question another thread forwarded, a retry — is sent at once and counted.
-    /// </summary>
-    private async Task AnswerMissAsync(Socket socket, QueryPipeline pipeline, MissReplyQueue missReplies, byte[] query, QueryInfo info,
-        byte[] key, ClientContext context, byte[] client, Action<Exception> onError)
-    {
-        try
-        {
-            byte[] response = await pipeline.ResolveMissAsync(query, info, key, context, _stopping.Token).ConfigureAwait(false);
-            if (!missReplies.IsOwnerThread)
-            {
-                Interlocked.Increment(ref pipeline.Counters.MissesCompletedOffListener);
-            }
-
-            if (!missReplies.TryQueue(response, client))
-            {
-                Send(socket, response, client, pipeline.Counters);
-            }
-
-            pipeline.Dnstap?.Log(DnstapMessageTypes.ClientResponse, overTcp: false, DnstapPeer.FromSockaddr(client), DnstapPeer.From(EndPoint), response);
-        }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-        {
-        }
-        catch (Exception e)
-        {
-            Interlocked.Increment(ref pipeline.Counters.InternalErrors);
-            onError(e);
-        }
-    }
-
-    /// <param name="client">The client's raw sockaddr, as recvmmsg gave it.</param>
-    private static unsafe void Send(Socket socket, ReadOnlySpan<byte> response, byte[] client, ServerCounters counters)
-    {
-        // Another thread may be closing the socket: hold the handle so its descriptor number cannot be reused meanwhile.
-        bool held = false;
-        try
-        {
-            socket.SafeHandle.DangerousAddRef(ref held);
-            fixed (byte* data = response)
-            fixed (byte* address = client)
-            {
-                if (LinuxSocketCalls.SendTo((int)socket.SafeHandle.DangerousGetHandle(), data, (nuint)response.Length, 0, address,
-                        (uint)client.Length) >= 0)
-                {
-                    return;
-                }
-            }
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-        finally
-        {
-            if (held)
-            {
-                socket.SafeHandle.DangerousRelease();
-            }
-        }
-
-        Interlocked.Increment(ref counters.SendErrors);
     }
 
     /// <summary>
