@@ -1,4 +1,5 @@
-# Sourced by the bench/load scripts: publishes NodeDns and starts NSD on 127.0.0.1:$UPSTREAM_PORT with example.test,
+# Sourced by the bench/load scripts: publishes NodeDns (NODEDNS=path runs another binary instead, e.g. an older
+# commit's, for a paired comparison) and starts NSD on 127.0.0.1:$UPSTREAM_PORT with example.test,
 # whose wildcards answer every unique name (*.miss.example.test) and external names (*.ext.example.test), and an empty
 # cluster.local (NXDOMAIN for search-list expansions). Everything stops when the script exits: NodeDns
 # ($NODEDNS_PID), any process the script adds to PIDS, and NSD.
@@ -7,7 +8,7 @@ UPSTREAM_PORT=${UPSTREAM_PORT:-5399}
 command -v nsd >/dev/null 2>&1 || [ -x /usr/sbin/nsd ] || { echo "bench/load: nsd is needed (apt install nsd)" >&2; exit 1; }
 command -v dnsperf >/dev/null 2>&1 || { echo "bench/load: dnsperf is needed (apt install dnsperf)" >&2; exit 1; }
 dotnet publish src/NodeDns -c Release -o artifacts/bench-nodedns --nologo -v quiet
-NODEDNS=$PWD/artifacts/bench-nodedns/nodedns
+NODEDNS=${NODEDNS:-$PWD/artifacts/bench-nodedns/nodedns}
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
