@@ -55,6 +55,7 @@ public sealed class ObservabilityTests
 
         // Unique names: each miss allocates, so collections follow. Bounded: at most 40,000 questions, 50 at a time.
         string metrics = await daemon.ScrapeAsync();
+        double allocatedBefore = MetricsText.Value(metrics, "nodedns_gc_allocated_bytes_total");
         for (int batch = 0; batch < 800 && MetricsText.Value(metrics, "nodedns_gc_pause_duration_seconds_count") < 3; batch++)
         {
             await Task.WhenAll(Enumerable.Range(0, 50).Select(i => client.QueryAsync($"gc{batch}-{i}.example", QueryType.A)));
@@ -70,6 +71,7 @@ public sealed class ObservabilityTests
         double total = MetricsText.Value(metrics, "nodedns_gc_pause_seconds_total");
         Assert.InRange(observed, 1e-6, total + 1e-3); // what the histogram saw is part of all the pausing the GC reports
         Assert.True(MetricsText.Value(metrics, "nodedns_gc_collections_unseen_total") < pauses, metrics);
+        Assert.True(MetricsText.Value(metrics, "nodedns_gc_allocated_bytes_total") > allocatedBefore, metrics); // the misses allocated
     }
 
     [Fact]
