@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using NodeDns.Pooling;
 using NodeDns.Protocol;
 
 namespace NodeDns.Forwarding;
@@ -41,11 +41,9 @@ public sealed class Forwarder : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly IUpstreamTransport _transport;
     private readonly CancellationTokenSource _disposed = new();
-    private readonly ConcurrentQueue<ForwardOperation> _idle = new();
-    private int _idleCount;
 
     /// <summary>Operations kept for reuse: about as many as questions in flight at once on a busy node.</summary>
-    private const int MaxIdleOperations = 4096;
+    private readonly BoundedPool<ForwardOperation> _idle = new(4096);
 
     public Forwarder(ForwarderOptions options, TimeProvider time, IUpstreamTransport transport, ForwarderCounters counters)
     {
@@ -73,26 +71,17 @@ public sealed class Forwarder : IAsyncDisposable
             Interlocked.Increment(ref Counters.AllUpstreamsDown);
         }
 
-        ForwardOperation operation = _idle.TryDequeue(out ForwardOperation? idle) ? idle : new ForwardOperation(this, _time);
-        if (idle is not null)
-        {
-            Interlocked.Decrement(ref _idleCount);
-        }
-
+        ForwardOperation operation = _idle.TryTake(out ForwardOperation? idle) ? idle : new ForwardOperation(this, _time);
         return operation.Start(pool, question, reactor, _options, cancellation);
     }
 
-    /// <summary>Takes back an operation whose question is finished, up to <see cref="MaxIdleOperations"/>.</summary>
+    /// <summary>Takes back an operation whose question is finished.</summary>
     internal void Return(ForwardOperation operation)
     {
-        if (Interlocked.Increment(ref _idleCount) <= MaxIdleOperations && !_disposed.IsCancellationRequested)
+        if (_disposed.IsCancellationRequested || !_idle.TryReturn(operation))
         {
-            _idle.Enqueue(operation);
-            return;
+            operation.Dispose();
         }
-
-        Interlocked.Decrement(ref _idleCount);
-        operation.Dispose();
     }
 
     /// <summary>One try: its result, failures included; never throws.</summary>
@@ -190,7 +179,7 @@ public sealed class Forwarder : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _disposed.CancelAsync().ConfigureAwait(false);
-        while (_idle.TryDequeue(out ForwardOperation? operation))
+        while (_idle.TryTake(out ForwardOperation? operation))
         {
             operation.Dispose();
         }

@@ -4,8 +4,8 @@ using NodeDns.Interop;
 namespace NodeDns.Forwarding;
 
 /// <summary>
-/// Query IDs and source ports from the kernel's CSPRNG (RFC 5452 §9.2; see <see cref="KernelRandom"/>), drawn from a per-thread block of random bytes so
-/// that one call into the CSPRNG serves a few hundred queries instead of two calls per query.
+/// Query IDs and source ports from the kernel's CSPRNG (RFC 5452 §9.2; see <see cref="KernelRandom"/>), drawn from a
+/// per-thread block of random bytes so that one call into the CSPRNG serves a few hundred queries instead of two per query.
 /// </summary>
 internal static class SecureRandom
 {

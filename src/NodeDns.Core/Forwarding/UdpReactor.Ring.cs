@@ -21,7 +21,6 @@ public sealed unsafe partial class UdpReactor
     private const uint RingCompletions = 4 * RingSlots; // a slot's chain posts one completion, a few when it fails
     private const int ChainLength = 5;
 
-
     // Each slot: the receive buffer, the query, the bind and connect sockaddrs.
     private const int SlotQueryOffset = 4160;
     private const int SlotBindOffset = SlotQueryOffset + QuerySlotLength;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Runtime.InteropServices;
 using NodeDns.Interop;
+using NodeDns.Pooling;
 using NodeDns.Protocol;
 
 namespace NodeDns.Forwarding;
@@ -44,10 +45,8 @@ public sealed unsafe partial class UdpReactor : IDisposable
     private int _listener = -1;
     private volatile bool _disposed;
 
-    // Exchanges given back once every holder let go (UdpExchange.Release), from any thread.
-    private readonly ConcurrentQueue<UdpExchange> _idle = new();
-    private int _idleCount;
-    private const int MaxIdleExchanges = 1024;
+    /// <summary>Exchanges given back once every holder let go (<see cref="UdpExchange.Release"/>), from any thread.</summary>
+    private readonly BoundedPool<UdpExchange> _idle = new(1024);
 
     /// <summary>The reactor of queries that no listener thread carries, polled by a thread of its own.</summary>
     internal static UdpReactor Shared => SharedReactor.Value;
@@ -102,9 +101,8 @@ public sealed unsafe partial class UdpReactor : IDisposable
     }
 
     /// <summary>Sends <paramref name="question"/> to <paramref name="server"/> from a fresh socket and waits for the reply that matches it.</summary>
-    /// <returns>The reply, or null when a datagram was too big for the receive buffer.</returns>
+    /// <returns>The reply (await it once), or null when a datagram was too big for the receive buffer.</returns>
     /// <exception cref="System.Net.Sockets.SocketException">The socket could not be opened, or the send failed.</exception>
-    /// <returns>The reply; await it once.</returns>
     internal ValueTask<DnsResponseMessage?> ExchangeAsync(IPEndPoint server, UpstreamQuestion question, ForwarderCounters counters,
         CancellationToken cancellation)
     {
@@ -360,28 +358,16 @@ public sealed unsafe partial class UdpReactor : IDisposable
         exchange.Release();
     }
 
-    private UdpExchange Rent()
-    {
-        if (!_idle.TryDequeue(out UdpExchange? exchange))
-        {
-            return new UdpExchange(this);
-        }
-
-        Interlocked.Decrement(ref _idleCount);
-        return exchange;
-    }
+    private UdpExchange Rent() => _idle.TryTake(out UdpExchange? exchange) ? exchange : new UdpExchange(this);
 
     /// <summary>Takes back an exchange no one holds any more (see <see cref="UdpExchange.Release"/>). Any thread.</summary>
     internal void Return(UdpExchange exchange)
     {
         exchange.Reset();
-        if (!_disposed && Interlocked.Increment(ref _idleCount) <= MaxIdleExchanges)
+        if (!_disposed)
         {
-            _idle.Enqueue(exchange);
-            return;
+            _idle.TryReturn(exchange);
         }
-
-        Interlocked.Decrement(ref _idleCount);
     }
 
     /// <summary>Called by the hosting thread when it stops: queries still open here are cancelled.</summary>

@@ -35,7 +35,6 @@ internal sealed unsafe partial class IoUring : IDisposable
     private const uint SetupSubmitAll = 1 << 7;
     private const uint SetupCoopTaskRun = 1 << 8;
     private const uint SetupTaskRunFlag = 1 << 9;
-    private const uint SetupSingleIssuer = 1 << 12;
     private const uint SubmissionCompletionOverflow = 1 << 1; // IORING_SQ_CQ_OVERFLOW
     private const uint SubmissionTaskRun = 1 << 2;            // IORING_SQ_TASKRUN
     private const uint FeatureSingleMmap = 1 << 0;
@@ -115,7 +114,7 @@ internal sealed unsafe partial class IoUring : IDisposable
         Params p = default;
         p.CqEntries = completions;
         // Cooperative task running: a completion never interrupts the thread with an IPI; it runs at the thread's next
-        // system call (every loop turn makes several) or wakes it when it sleeps. One issuer: only the owner submits.
+        // system call (every loop turn makes several) or wakes it when it sleeps.
         p.Flags = SetupCompletionSize | SetupClamp | SetupSubmitAll | SetupCoopTaskRun | SetupTaskRunFlag;
         int ring = (int)Syscall(SetupSyscall, (nint)entries, (nint)(&p), 0, 0, 0, 0);
         if (ring < 0)

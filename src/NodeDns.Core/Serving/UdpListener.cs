@@ -104,7 +104,7 @@ public sealed class UdpListener : IDisposable
         using UdpReactor reactor = UdpReactor.CreateForThisThread(upstreamIoUring);
         using MissReplyQueue missReplies = MissReplyQueue.CreateForThisThread(socket);
         var answers = new UdpMissAnswers(socket, pipeline, missReplies, EndPoint, onError, _stopping.Token);
-        var misses = new PendingMiss[BatchedDatagrams.Batch];
+        var misses = new MissInBatch[BatchedDatagrams.Batch];
         reactor.WatchListener((int)socket.SafeHandle.DangerousGetHandle());
         context = context with { Reactor = reactor };
         byte[] key = new byte[QueryParser.MaxKeyLength];
@@ -167,7 +167,7 @@ public sealed class UdpListener : IDisposable
     /// socket and a send, and the hits that came in the same batch do not wait for that.
     /// </summary>
     private void AnswerBatch(Socket socket, QueryPipeline pipeline, ClientContext context, BatchedDatagrams batch, UdpMissAnswers answers,
-        PendingMiss[] misses, int received, byte[] key, Action<Exception> onError)
+        MissInBatch[] misses, int received, byte[] key, Action<Exception> onError)
     {
         long receivedAt = pipeline.Dnstap is null ? 0 : DnstapLog.Now();
         int missCount = 0;
@@ -183,7 +183,7 @@ public sealed class UdpListener : IDisposable
                         batch.QueueReply(i, length);
                         break;
                     case QueryOutcome.Miss:
-                        misses[missCount++] = new PendingMiss(query.ToArray(), info, key.AsSpan(0, info.KeyLength).ToArray(), from, i);
+                        misses[missCount++] = new MissInBatch(query.ToArray(), info, key.AsSpan(0, info.KeyLength).ToArray(), from, i);
                         break;
                 }
             }
@@ -202,14 +202,14 @@ public sealed class UdpListener : IDisposable
 
         for (int i = 0; i < missCount; i++)
         {
-            PendingMiss miss = misses[i];
+            MissInBatch miss = misses[i];
             misses[i] = default;
             answers.Start(miss.Query, miss.Info, miss.Key, miss.From, batch.Address(miss.Datagram));
         }
     }
 
     /// <summary>A miss of the batch being answered (datagram <see cref="Datagram"/> of it), kept until the batch's hits have left.</summary>
-    private readonly record struct PendingMiss(byte[] Query, QueryInfo Info, byte[] Key, ClientContext From, int Datagram);
+    private readonly record struct MissInBatch(byte[] Query, QueryInfo Info, byte[] Key, ClientContext From, int Datagram);
 
     /// <summary>After the batch's answers left: its queries (received at <paramref name="receivedAt"/>) and the answers given at once, to dnstap.</summary>
     private void LogBatch(DnstapLog dnstap, BatchedDatagrams batch, int received, long receivedAt)

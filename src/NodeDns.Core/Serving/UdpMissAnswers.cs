@@ -1,9 +1,9 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using NodeDns.Dnstap;
 using NodeDns.Interop;
+using NodeDns.Pooling;
 using NodeDns.Protocol;
 
 namespace NodeDns.Serving;
@@ -16,16 +16,13 @@ namespace NodeDns.Serving;
 /// </summary>
 internal sealed class UdpMissAnswers
 {
-    private const int MaxIdle = 1024;
-
     private readonly Socket _socket;
     private readonly QueryPipeline _pipeline;
     private readonly MissReplyQueue _replies;
     private readonly IPEndPoint _server;
     private readonly Action<Exception> _onError;
     private readonly CancellationToken _stopping;
-    private readonly ConcurrentQueue<PendingMiss> _idle = new();
-    private int _idleCount;
+    private readonly BoundedPool<PendingMiss> _idle = new(1024);
 
     /// <param name="socket">The listener's socket, which answers leave from.</param>
     /// <param name="replies">The listener thread's burst of answers.</param>
@@ -46,12 +43,7 @@ internal sealed class UdpMissAnswers
     /// <param name="client">The client's raw sockaddr, as recvmmsg gave it.</param>
     public void Start(byte[] query, in QueryInfo info, byte[] key, in ClientContext from, ReadOnlySpan<byte> client)
     {
-        PendingMiss miss = _idle.TryDequeue(out PendingMiss? idle) ? idle : new PendingMiss(this);
-        if (idle is not null)
-        {
-            Interlocked.Decrement(ref _idleCount);
-        }
-
+        PendingMiss miss = _idle.TryTake(out PendingMiss? idle) ? idle : new PendingMiss(this);
         miss.Start(query, info, key, from, client);
     }
 
@@ -99,17 +91,6 @@ internal sealed class UdpMissAnswers
         }
 
         Interlocked.Increment(ref _pipeline.Counters.SendErrors);
-    }
-
-    private void Return(PendingMiss miss)
-    {
-        if (Interlocked.Increment(ref _idleCount) <= MaxIdle)
-        {
-            _idle.Enqueue(miss);
-            return;
-        }
-
-        Interlocked.Decrement(ref _idleCount);
     }
 
     /// <summary>One miss between its query and its answer.</summary>
@@ -160,7 +141,7 @@ internal sealed class UdpMissAnswers
             finally
             {
                 _resolving = default;
-                _owner.Return(this);
+                _owner._idle.TryReturn(this);
             }
         }
     }
