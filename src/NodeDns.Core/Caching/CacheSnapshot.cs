@@ -132,7 +132,7 @@ public static class CacheSnapshot
         }
 
         template = ResponseTemplateBuilder.Build(CacheKey.Name(key), message.QuestionType, message.QuestionClass, message.Rcode,
-            (message.Flags & DnsHeader.AdBit) != 0, message.Records, ttlCap);
+            (message.Flags & DnsHeader.AdBit) != 0, message.ToRecords(), ttlCap);
         return template is not null;
     }
 }

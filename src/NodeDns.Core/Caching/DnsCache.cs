@@ -341,7 +341,7 @@ public sealed class DnsCache
             return false;
         }
 
-        template = new ResponseTemplate(data, shape.WireLength, shape.QuestionEnd, shape.AnswerCount, shape.AuthorityCount, shape.Flags);
+        template = new ResponseTemplate(data, shape);
         return true;
     }
 

@@ -21,34 +21,81 @@ public enum ResponseKind : byte
 /// <summary>An upstream answer, scrubbed, classified, with the time it may be cached, and encoded.</summary>
 public sealed record ClassifiedResponse(ResponseKind Kind, uint Ttl, ResponseTemplate Template);
 
+/// <summary>
+/// An upstream answer, scrubbed, classified and encoded in this thread's buffer (see
+/// <see cref="ResponseClassifier.TryClassify"/>): read it before the thread encodes anything else.
+/// </summary>
+public readonly ref struct Classification
+{
+    internal Classification(ResponseKind kind, uint ttl, TemplateShape shape, ReadOnlySpan<byte> data)
+    {
+        Kind = kind;
+        Ttl = ttl;
+        Shape = shape;
+        Data = data;
+    }
+
+    public ResponseKind Kind { get; }
+
+    /// <summary>How long it may be cached, in seconds; 0 when it may not.</summary>
+    public uint Ttl { get; }
+
+    internal TemplateShape Shape { get; }
+
+    /// <summary>The template's bytes (see <see cref="TemplateView"/>).</summary>
+    internal ReadOnlySpan<byte> Data { get; }
+
+    public ResponseTemplate ToTemplate() => new(Data.ToArray(), Shape);
+}
+
 /// <summary>Decides what an upstream answer is and how long it lives (RFC 2308 §5, RFC 2181 §8).</summary>
 public static class ResponseClassifier
 {
     /// <returns>null when the answer cannot be encoded (too long).</returns>
-    public static ClassifiedResponse? Classify(DnsResponseMessage response, ReadOnlySpan<byte> questionName, TtlPolicy policy)
+    public static ClassifiedResponse? Classify(DnsResponseMessage response, ReadOnlySpan<byte> questionName, TtlPolicy policy) =>
+        TryClassify(response, questionName, policy, out Classification classified)
+            ? new ClassifiedResponse(classified.Kind, classified.Ttl, classified.ToTemplate())
+            : null;
+
+    /// <summary>Scrubs, classifies and encodes without allocating; false when the answer cannot be encoded (too long).</summary>
+    public static bool TryClassify(DnsResponseMessage response, ReadOnlySpan<byte> questionName, TtlPolicy policy, out Classification classified)
     {
+        classified = default;
         int rcode = response.Rcode;
-        List<DnsRecord> records = ResponseScrubber.Scrub(response.Records, questionName);
+        ReadOnlySpan<ResponseRecord> records = response.Records;
+        Span<bool> keep = stackalloc bool[DnsLimits.MaxRecordsPerMessage];
+        keep = keep[..records.Length];
+        ResponseScrubber.Scrub(response, questionName, keep);
         bool hasAnswers = false;
-        DnsRecord? soa = null;
-        foreach (DnsRecord record in records)
+        int soa = -1;
+        uint minimumTtl = uint.MaxValue;
+        for (int i = 0; i < records.Length; i++)
         {
+            if (!keep[i])
+            {
+                continue;
+            }
+
+            ref readonly ResponseRecord record = ref records[i];
             hasAnswers |= record.Section == DnsSection.Answer;
-            soa ??= record is { Section: DnsSection.Authority, Type: DnsType.SOA } ? record : null;
+            soa = soa < 0 && record is { Section: DnsSection.Authority, Type: DnsType.SOA } ? i : soa;
+            minimumTtl = Math.Min(minimumTtl, record.Ttl);
         }
 
+        minimumTtl = minimumTtl == uint.MaxValue ? 0 : minimumTtl;
         ResponseKind kind = rcode switch
         {
             _ when DnsRcode.IsServerFailure(rcode) => ResponseKind.Failure,
             DnsRcode.NoError when hasAnswers => ResponseKind.Positive,
-            DnsRcode.NoError or DnsRcode.NxDomain when soa is not null => ResponseKind.Negative,
+            DnsRcode.NoError or DnsRcode.NxDomain when soa >= 0 => ResponseKind.Negative,
             _ => ResponseKind.Uncacheable,
         };
 
         uint ttl = kind switch
         {
-            ResponseKind.Positive => Math.Clamp(MinimumTtl(records), policy.MinTtl, policy.MaxTtl),
-            ResponseKind.Negative => Math.Clamp(Math.Min(MinimumTtl(records), SoaMinimum(soa!)), policy.NegativeMinTtl, policy.NegativeMaxTtl),
+            ResponseKind.Positive => Math.Clamp(minimumTtl, policy.MinTtl, policy.MaxTtl),
+            ResponseKind.Negative => Math.Clamp(Math.Min(minimumTtl, SoaMinimum(response.Data(records[soa]))), policy.NegativeMinTtl,
+                policy.NegativeMaxTtl),
             _ => 0,
         };
         if (ttl == 0 && kind is ResponseKind.Positive or ResponseKind.Negative)
@@ -58,22 +105,16 @@ public static class ResponseClassifier
 
         uint cap = kind is ResponseKind.Positive or ResponseKind.Negative ? ttl : policy.MaxTtl;
         bool authenticData = (response.Flags & DnsHeader.AdBit) != 0;
-        ResponseTemplate? template = ResponseTemplateBuilder.Build(questionName, response.QuestionType, response.QuestionClass,
-            rcode, authenticData, records, cap);
-        return template is null ? null : new ClassifiedResponse(kind, ttl, template);
-    }
-
-    private static uint MinimumTtl(List<DnsRecord> records)
-    {
-        uint minimum = uint.MaxValue;
-        foreach (DnsRecord record in records)
+        if (!ResponseTemplateBuilder.TryEncode(questionName, response.QuestionType, response.QuestionClass, rcode, authenticData,
+                new KeptRecords(response, keep), cap, out TemplateShape shape, out ReadOnlySpan<byte> data))
         {
-            minimum = Math.Min(minimum, record.Ttl);
+            return false;
         }
 
-        return minimum == uint.MaxValue ? 0 : minimum;
+        classified = new Classification(kind, ttl, shape, data);
+        return true;
     }
 
     /// <summary>The MINIMUM field: the last 4 bytes of the (decompressed) SOA RDATA.</summary>
-    private static uint SoaMinimum(DnsRecord soa) => BinaryPrimitives.ReadUInt32BigEndian(soa.Data.AsSpan(soa.Data.Length - 4));
+    private static uint SoaMinimum(ReadOnlySpan<byte> soa) => BinaryPrimitives.ReadUInt32BigEndian(soa[^4..]);
 }

@@ -310,9 +310,10 @@ internal sealed class ForwardOperation : IValueTaskSource<ForwardResult>, IDispo
     /// <summary>Under the lock, after the question finished: the results of tries that ended late are not needed.</summary>
     private void DrainEnded()
     {
-        while (_ended.TryDequeue(out _))
+        while (_ended.TryDequeue(out ValueTask<ForwardResult> ended))
         {
             _running--;
+            ended.Result.Response?.Return(); // taking the result also gives the try's state machine back to its pool
         }
     }
 

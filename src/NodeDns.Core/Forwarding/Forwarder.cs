@@ -96,14 +96,20 @@ public sealed class Forwarder : IAsyncDisposable
             DnsResponseMessage response = await _transport.ExchangeAsync(server, question, reactor, cancellation).ConfigureAwait(false);
             if (response.Rcode is DnsRcode.FormErr or DnsRcode.NotImp && question.UseEdns)
             {
+                response.Return();
                 response = await _transport.ExchangeAsync(server, question.WithoutEdns(), reactor, cancellation).ConfigureAwait(false); // ED-14
             }
 
             upstream.RecordSuccess();
-            Counters.Observe(server, response.Rcode, _time.GetElapsedTime(started));
-            return DnsRcode.IsServerFailure(response.Rcode)
-                ? new ForwardResult(null, server, $"{server} answered {DnsRcode.Name(response.Rcode)}")
-                : new ForwardResult(response, server, null);
+            int rcode = response.Rcode;
+            Counters.Observe(server, rcode, _time.GetElapsedTime(started));
+            if (DnsRcode.IsServerFailure(response.Rcode))
+            {
+                response.Return();
+                return new ForwardResult(null, server, $"{server} answered {DnsRcode.Name(rcode)}");
+            }
+
+            return new ForwardResult(response, server, null);
         }
         catch (OperationCanceledException)
         {
@@ -157,7 +163,7 @@ public sealed class Forwarder : IAsyncDisposable
                 using CancellationTokenRegistration link = _disposed.Token.Register(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
                 try
                 {
-                    await _transport.ExchangeAsync(upstream.Server, Probe, reactor: null, timeout.Token).ConfigureAwait(false);
+                    (await _transport.ExchangeAsync(upstream.Server, Probe, reactor: null, timeout.Token).ConfigureAwait(false)).Return();
                     upstream.RecordSuccess();
                 }
                 catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or InvalidOperationException)

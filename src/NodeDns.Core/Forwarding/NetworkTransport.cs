@@ -35,6 +35,7 @@ public sealed class NetworkTransport(ForwarderCounters counters) : IUpstreamTran
             throw new IOException($"{server} sent a UDP answer larger than we accept, and it is configured UDP-only");
         }
 
+        response?.Return();
         Interlocked.Increment(ref counters.TcpRetriesAfterTruncation);
         return await TcpClient(server).ExchangeAsync(question, cancellation).ConfigureAwait(false);
     }

@@ -127,7 +127,11 @@ internal sealed class TcpUpstreamConnection : IAsyncDisposable
                 {
                     case ReplyMatch.Answer:
                         _counters.Dnstap?.Log(Dnstap.DnstapMessageTypes.ForwarderResponse, overTcp: true, default, _server, buffer.AsSpan(0, length));
-                        pending!.Reply.TrySetResult(response!);
+                        if (!pending!.Reply.TrySetResult(response!))
+                        {
+                            response!.Return(); // the query was abandoned meanwhile
+                        }
+
                         break;
                     case ReplyMatch.TooLarge:
                         pending!.Reply.TrySetException(new TooLargeReplyException($"more than {DnsLimits.MaxRecordsPerMessage} records"));

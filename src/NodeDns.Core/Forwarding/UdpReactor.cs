@@ -296,6 +296,7 @@ public sealed unsafe partial class UdpReactor : IDisposable
     {
         if (!exchange.TryClaim())
         {
+            response?.Return(); // the query was abandoned meanwhile
             return;
         }
 

@@ -76,9 +76,15 @@ public sealed class UpstreamQuestion
             return ReplyMatch.Foreign;
         }
 
-        if (ResponseReader.TryRead(reply, out response) && IsThisQuestion(response.QuestionName, response.QuestionType, response.QuestionClass))
+        if (ResponseReader.TryRead(reply, out response))
         {
-            return ReplyMatch.Answer;
+            if (IsThisQuestion(response.QuestionName, response.QuestionType, response.QuestionClass))
+            {
+                return ReplyMatch.Answer;
+            }
+
+            response.Return();
+            response = null!;
         }
 
         int records = DnsHeader.AnswerCount(reply) + DnsHeader.AuthorityCount(reply) + DnsHeader.AdditionalCount(reply);

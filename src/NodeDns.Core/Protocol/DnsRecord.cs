@@ -8,21 +8,14 @@ public enum DnsSection : byte
 }
 
 /// <summary>
-/// One resource record of an upstream response, fully decompressed: the owner and any names inside well-known
-/// RDATA are stored uncompressed, so records can be filtered and re-encoded safely. Miss path only.
+/// One resource record as an object, fully decompressed: for building an answer by hand (autopath's CNAME) and for
+/// reading one back outside the miss path (snapshots, tests). The miss path reads records as <see cref="ResponseRecord"/>.
 /// </summary>
 public sealed record DnsRecord(DnsSection Section, byte[] Owner, ushort Type, ushort Class, uint Ttl, byte[] Data);
 
-/// <summary>An upstream response read by <see cref="ResponseReader"/>.</summary>
-public sealed class DnsResponseMessage
-{
-    public required ushort Id { get; init; }
-    public required ushort Flags { get; init; }
-    public required byte[] QuestionName { get; init; }
-    public required ushort QuestionType { get; init; }
-    public required ushort QuestionClass { get; init; }
-    public required IReadOnlyList<DnsRecord> Records { get; init; }
-
-    public int Rcode => DnsHeader.Rcode(Flags);
-    public bool Truncated => (Flags & DnsHeader.TcBit) != 0;
-}
+/// <summary>
+/// One resource record of a <see cref="DnsResponseMessage"/>: its fields, and where its owner and its RDATA (names
+/// inside well-known RDATA decompressed) sit in the message's bytes.
+/// </summary>
+public readonly record struct ResponseRecord(DnsSection Section, ushort Type, ushort Class, uint Ttl, int Owner, int OwnerLength, int Data,
+    int DataLength);

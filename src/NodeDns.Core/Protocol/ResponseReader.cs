@@ -8,6 +8,10 @@ namespace NodeDns.Protocol;
 /// </summary>
 public static class ResponseReader
 {
+    /// <summary>Bytes a decompressed RDATA may grow by: the layouts hold at most two names.</summary>
+    private const int MaxRdataGrowth = 2 * DnsLimits.MaxNameLength;
+
+    /// <param name="response">The message read (see <see cref="DnsResponseMessage"/> for reuse), or null.</param>
     public static bool TryRead(ReadOnlySpan<byte> message, out DnsResponseMessage response)
     {
         response = null!;
@@ -22,38 +26,33 @@ public static class ResponseReader
             return false;
         }
 
-        Span<byte> name = stackalloc byte[DnsLimits.MaxNameLength];
-        if (!DnsName.TryRead(message, DnsLimits.HeaderLength, name, lowerCase: false, out int position, out int nameLength)
+        DnsResponseMessage read = DnsResponseMessage.Rent();
+        if (!DnsName.TryRead(message, DnsLimits.HeaderLength, read.Reserve(DnsLimits.MaxNameLength), lowerCase: false, out int position,
+                out int nameLength)
             || position + 4 > message.Length)
         {
+            read.Return();
             return false;
         }
 
-        byte[] questionName = name[..nameLength].ToArray();
-        ushort questionType = BinaryPrimitives.ReadUInt16BigEndian(message[position..]);
-        ushort questionClass = BinaryPrimitives.ReadUInt16BigEndian(message[(position + 2)..]);
+        read.Commit(nameLength);
+        read.SetQuestionName(nameLength);
+        read.SetHeader(DnsHeader.Id(message), flags, BinaryPrimitives.ReadUInt16BigEndian(message[position..]),
+            BinaryPrimitives.ReadUInt16BigEndian(message[(position + 2)..]));
         position += 4;
 
-        var records = new List<DnsRecord>();
         bool truncated = (flags & DnsHeader.TcBit) != 0;
-        if (!truncated && !TryReadRecords(message, position, name, records))
+        if (!truncated && !TryReadRecords(message, position, read))
         {
+            read.Return();
             return false;
         }
 
-        response = new DnsResponseMessage
-        {
-            Id = DnsHeader.Id(message),
-            Flags = flags,
-            QuestionName = questionName,
-            QuestionType = questionType,
-            QuestionClass = questionClass,
-            Records = records,
-        };
+        response = read;
         return true;
     }
 
-    private static bool TryReadRecords(ReadOnlySpan<byte> message, int position, Span<byte> name, List<DnsRecord> records)
+    private static bool TryReadRecords(ReadOnlySpan<byte> message, int position, DnsResponseMessage read)
     {
         int answers = DnsHeader.AnswerCount(message);
         int authority = DnsHeader.AuthorityCount(message);
@@ -67,7 +66,7 @@ public static class ResponseReader
         for (int i = 0; i < total; i++)
         {
             var section = i < answers ? DnsSection.Answer : i < answers + authority ? DnsSection.Authority : DnsSection.Additional;
-            if (!DnsName.TryRead(message, position, name, lowerCase: false, out position, out int ownerLength)
+            if (!DnsName.TryRead(message, position, read.Reserve(DnsLimits.MaxNameLength), lowerCase: false, out position, out int ownerLength)
                 || position + 10 > message.Length)
             {
                 return false;
@@ -95,21 +94,24 @@ public static class ResponseReader
                 continue;
             }
 
-            if (!TryReadData(message, rdata, rdLength, type, out byte[] data))
+            int owner = read.Commit(ownerLength);
+            if (!TryReadData(message, rdata, rdLength, type, read.Reserve(rdLength + MaxRdataGrowth), out int dataLength))
             {
                 return false;
             }
 
             // RFC 2181 §8: a TTL with the most significant bit set is treated as zero.
-            records.Add(new DnsRecord(section, name[..ownerLength].ToArray(), type, @class, ttl > int.MaxValue ? 0 : ttl, data));
+            read.Add(new ResponseRecord(section, type, @class, ttl > int.MaxValue ? 0 : ttl, owner, ownerLength, read.Commit(dataLength),
+                dataLength));
         }
 
         return true;
     }
 
-    private static bool TryReadData(ReadOnlySpan<byte> message, int offset, int length, ushort type, out byte[] data)
+    /// <summary>Copies the RDATA into <paramref name="output"/>, names decompressed; checks it against the type's layout.</summary>
+    private static bool TryReadData(ReadOnlySpan<byte> message, int offset, int length, ushort type, Span<byte> output, out int written)
     {
-        data = [];
+        written = 0;
         switch (type)
         {
             case DnsType.A when length != 4:
@@ -120,24 +122,23 @@ public static class ResponseReader
         int[]? layout = RdataNames.Layout(type);
         if (layout is null)
         {
-            data = message.Slice(offset, length).ToArray();
+            message.Slice(offset, length).CopyTo(output);
+            written = length;
             return true;
         }
 
-        Span<byte> name = stackalloc byte[DnsLimits.MaxNameLength];
-        var output = new List<byte>(length + 32);
         int position = offset;
         int end = offset + length;
         foreach (int field in layout)
         {
             if (field == RdataNames.Name)
             {
-                if (!DnsName.TryRead(message[..end], position, name, lowerCase: false, out position, out int nameLength))
+                if (!DnsName.TryRead(message[..end], position, output[written..], lowerCase: false, out position, out int nameLength))
                 {
                     return false;
                 }
 
-                output.AddRange(name[..nameLength]);
+                written += nameLength;
             }
             else
             {
@@ -147,17 +148,12 @@ public static class ResponseReader
                     return false;
                 }
 
-                output.AddRange(message.Slice(position, size));
+                message.Slice(position, size).CopyTo(output[written..]);
+                written += size;
                 position += size;
             }
         }
 
-        if (position != end)
-        {
-            return false;
-        }
-
-        data = [.. output];
-        return true;
+        return position == end;
     }
 }

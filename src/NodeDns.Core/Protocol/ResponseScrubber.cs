@@ -19,58 +19,58 @@ public static class ResponseScrubber
 
     private const ushort Rrsig = 46;
 
-    public static List<DnsRecord> Scrub(IReadOnlyList<DnsRecord> records, ReadOnlySpan<byte> questionName)
+    /// <summary>Marks in <paramref name="keep"/> (one flag per record) the records of <paramref name="response"/> to keep.</summary>
+    public static void Scrub(DnsResponseMessage response, ReadOnlySpan<byte> questionName, Span<bool> keep)
     {
-        var chain = new List<byte[]> { questionName.ToArray() };
-        var keep = new bool[records.Count];
+        ReadOnlySpan<ResponseRecord> records = response.Records;
+        keep = keep[..records.Length];
+        keep.Clear();
+        var chain = new Chain(response, questionName, stackalloc int[MaxChainLength]);
         bool grew = true;
         while (grew)
         {
             grew = false;
-            for (int i = 0; i < records.Count; i++)
+            for (int i = 0; i < records.Length; i++)
             {
-                DnsRecord record = records[i];
-                if (keep[i] || record.Section != DnsSection.Answer || !IsOnChain(record, chain))
+                ref readonly ResponseRecord record = ref records[i];
+                if (keep[i] || record.Section != DnsSection.Answer || !chain.Holds(record))
                 {
                     continue;
                 }
 
                 keep[i] = true;
-                if (record.Type == DnsType.CNAME && chain.Count < MaxChainLength && !ChainHas(chain, record.Data))
+                if (record.Type == DnsType.CNAME && chain.Length < MaxChainLength && !chain.Has(response.Data(record)))
                 {
-                    chain.Add(record.Data);
+                    chain.Add(i);
                     grew = true;
                 }
             }
         }
 
-        var kept = new List<DnsRecord>(records.Count);
-        for (int i = 0; i < records.Count; i++)
+        for (int i = 0; i < records.Length; i++)
         {
-            DnsRecord record = records[i];
+            ref readonly ResponseRecord record = ref records[i];
             bool wanted = record.Section switch
             {
                 DnsSection.Answer => keep[i],
-                DnsSection.Authority => ChainHasDescendantOf(chain, record.Owner, includingItself: true),
+                DnsSection.Authority => chain.HasDescendantOf(response.Owner(record), includingItself: true),
                 _ => true,
             };
-            if (wanted && !(record.Type == Rrsig && SignaturesBefore(kept, record) >= MaxSignaturesPerRrset))
-            {
-                kept.Add(record);
-            }
+            keep[i] = wanted && !(record.Type == Rrsig && SignaturesBefore(response, keep[..i], record) >= MaxSignaturesPerRrset);
         }
-
-        return kept;
     }
 
     /// <summary>RRSIGs already kept for the same owner, section and covered type as <paramref name="signature"/>.</summary>
-    private static int SignaturesBefore(List<DnsRecord> kept, DnsRecord signature)
+    private static int SignaturesBefore(DnsResponseMessage response, ReadOnlySpan<bool> kept, in ResponseRecord signature)
     {
+        ReadOnlySpan<ResponseRecord> records = response.Records;
+        int covered = Covered(response, signature);
         int count = 0;
-        foreach (DnsRecord other in kept)
+        for (int i = 0; i < kept.Length; i++)
         {
-            if (other.Type == Rrsig && other.Section == signature.Section && Covered(other) == Covered(signature)
-                && DnsName.EqualsIgnoreCase(other.Owner, signature.Owner))
+            ref readonly ResponseRecord other = ref records[i];
+            if (kept[i] && other.Type == Rrsig && other.Section == signature.Section && Covered(response, other) == covered
+                && DnsName.EqualsIgnoreCase(response.Owner(other), response.Owner(signature)))
             {
                 count++;
             }
@@ -79,35 +79,55 @@ public static class ResponseScrubber
         return count;
     }
 
-    private static int Covered(DnsRecord signature) => signature.Data.Length >= 2 ? (signature.Data[0] << 8) | signature.Data[1] : -1;
-
-    private static bool IsOnChain(DnsRecord record, List<byte[]> chain) =>
-        record.Type == DnsType.DNAME ? ChainHasDescendantOf(chain, record.Owner, includingItself: false) : ChainHas(chain, record.Owner);
-
-    private static bool ChainHas(List<byte[]> chain, byte[] name)
+    private static int Covered(DnsResponseMessage response, in ResponseRecord signature)
     {
-        foreach (byte[] link in chain)
-        {
-            if (DnsName.EqualsIgnoreCase(link, name))
-            {
-                return true;
-            }
-        }
-
-        return false;
+        ReadOnlySpan<byte> data = response.Data(signature);
+        return data.Length >= 2 ? (data[0] << 8) | data[1] : -1;
     }
 
-    /// <summary>Whether a name on the chain is at or below <paramref name="ancestor"/>.</summary>
-    private static bool ChainHasDescendantOf(List<byte[]> chain, byte[] ancestor, bool includingItself)
+    /// <summary>The names from the question name along the CNAMEs followed: the question, then each CNAME's target.</summary>
+    private ref struct Chain(DnsResponseMessage response, ReadOnlySpan<byte> questionName, Span<int> cnames)
     {
-        foreach (byte[] link in chain)
+        private readonly ReadOnlySpan<byte> _questionName = questionName;
+        private readonly Span<int> _cnames = cnames;
+        private int _cnameCount;
+
+        /// <summary>Names on the chain, the question name included.</summary>
+        public readonly int Length => 1 + _cnameCount;
+
+        public void Add(int cname) => _cnames[_cnameCount++] = cname;
+
+        public readonly bool Holds(in ResponseRecord record) =>
+            record.Type == DnsType.DNAME ? HasDescendantOf(response.Owner(record), includingItself: false) : Has(response.Owner(record));
+
+        public readonly bool Has(ReadOnlySpan<byte> name)
         {
-            if (DnsName.IsSubdomainOf(link, ancestor) && (includingItself || !DnsName.EqualsIgnoreCase(link, ancestor)))
+            for (int i = 0; i < Length; i++)
             {
-                return true;
+                if (DnsName.EqualsIgnoreCase(Link(i), name))
+                {
+                    return true;
+                }
             }
+
+            return false;
         }
 
-        return false;
+        /// <summary>Whether a name on the chain is at or below <paramref name="ancestor"/>.</summary>
+        public readonly bool HasDescendantOf(ReadOnlySpan<byte> ancestor, bool includingItself)
+        {
+            for (int i = 0; i < Length; i++)
+            {
+                ReadOnlySpan<byte> link = Link(i);
+                if (DnsName.IsSubdomainOf(link, ancestor) && (includingItself || !DnsName.EqualsIgnoreCase(link, ancestor)))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        private readonly ReadOnlySpan<byte> Link(int index) => index == 0 ? _questionName : response.Data(response.Records[_cnames[index - 1]]);
     }
 }

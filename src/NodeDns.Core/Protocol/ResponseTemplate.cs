@@ -13,11 +13,10 @@ public sealed class ResponseTemplate
     private readonly byte[] _data;
 
     /// <param name="data">The wire bytes, then per record its end offset and TTL offset as little-endian uint16.</param>
-    internal ResponseTemplate(byte[] data, int wireLength, int questionEnd, int answers, int authority, ushort flags)
+    internal ResponseTemplate(byte[] data, in TemplateShape shape)
     {
         _data = data;
-        Shape = new TemplateShape((ushort)wireLength, (ushort)questionEnd,
-            (ushort)((data.Length - wireLength) / TemplateView.RecordEntryLength), (ushort)answers, (ushort)authority, flags);
+        Shape = shape;
     }
 
     internal TemplateShape Shape { get; }

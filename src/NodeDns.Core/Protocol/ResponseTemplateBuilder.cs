@@ -4,7 +4,7 @@ using System.Diagnostics;
 namespace NodeDns.Protocol;
 
 /// <summary>
-/// Encodes a question and a list of records into a <see cref="ResponseTemplate"/>, with name compression
+/// Encodes a question and records into a template (see <see cref="ResponseTemplate"/>), with name compression
 /// (owner names and names inside RFC 1035 RDATA only; RFC 3597 §4). Miss path only.
 /// </summary>
 public static class ResponseTemplateBuilder
@@ -15,8 +15,22 @@ public static class ResponseTemplateBuilder
     /// <param name="ttlCap">Every record's TTL is stored as min(its TTL, this cap).</param>
     /// <returns>null when the encoded message would be too long.</returns>
     public static ResponseTemplate? Build(ReadOnlySpan<byte> questionName, ushort questionType, ushort questionClass,
-        int rcode, bool authenticData, IReadOnlyList<DnsRecord> records, uint ttlCap)
+        int rcode, bool authenticData, IReadOnlyList<DnsRecord> records, uint ttlCap) =>
+        TryEncode(questionName, questionType, questionClass, rcode, authenticData, new RecordObjects(records), ttlCap, out TemplateShape shape,
+            out ReadOnlySpan<byte> data)
+            ? new ResponseTemplate(data.ToArray(), shape)
+            : null;
+
+    /// <summary>
+    /// Encodes the question and the records of <paramref name="records"/> in this thread's buffer: <paramref name="data"/> is
+    /// valid until the next encoding on this thread. False when the message would be too long.
+    /// </summary>
+    internal static bool TryEncode<TRecords>(scoped ReadOnlySpan<byte> questionName, ushort questionType, ushort questionClass, int rcode,
+        bool authenticData, scoped TRecords records, uint ttlCap, out TemplateShape shape, out ReadOnlySpan<byte> data)
+        where TRecords : IRecordSource, allows ref struct
     {
+        shape = default;
+        data = default;
         CompressingWriter writer = CompressingWriter.ForThisThread();
         writer.Skip(DnsLimits.HeaderLength);
         writer.WriteName(questionName);
@@ -24,55 +38,64 @@ public static class ResponseTemplateBuilder
         writer.WriteUInt16(questionClass);
         int questionEnd = writer.Length;
 
-        Span<int> layout = records.Count <= 64 ? stackalloc int[records.Count] : new int[records.Count];
+        int count = records.Count;
+        Span<int> layout = count <= 64 ? stackalloc int[count] : new int[count];
+        int written = 0;
         int answers = 0;
         int authority = 0;
-        for (int i = 0; i < records.Count; i++)
+        for (int i = 0; i < count; i++)
         {
-            DnsRecord record = records[i];
-            answers += record.Section == DnsSection.Answer ? 1 : 0;
-            authority += record.Section == DnsSection.Authority ? 1 : 0;
-            writer.WriteName(record.Owner);
-            writer.WriteUInt16(record.Type);
-            writer.WriteUInt16(record.Class);
+            if (!records.Includes(i))
+            {
+                continue;
+            }
+
+            DnsSection section = records.Section(i);
+            answers += section == DnsSection.Answer ? 1 : 0;
+            authority += section == DnsSection.Authority ? 1 : 0;
+            ushort type = records.Type(i);
+            writer.WriteName(records.Owner(i));
+            writer.WriteUInt16(type);
+            writer.WriteUInt16(records.Class(i));
             int ttlOffset = writer.Length;
-            writer.WriteUInt32(Math.Min(record.Ttl, ttlCap));
+            writer.WriteUInt32(Math.Min(records.Ttl(i), ttlCap));
             int lengthOffset = writer.Length;
             writer.WriteUInt16(0);
-            WriteData(writer, record);
+            WriteData(writer, type, records.Data(i));
             int dataLength = writer.Length - lengthOffset - 2;
             if (writer.Length > MaxTemplateLength)
             {
-                return null;
+                return false;
             }
 
             writer.PatchUInt16(lengthOffset, (ushort)dataLength);
-            layout[i] = (writer.Length << 16) | ttlOffset;
+            layout[written++] = (writer.Length << 16) | ttlOffset;
         }
 
         int wireLength = writer.Length;
-        foreach (int record in layout)
+        foreach (int record in layout[..written])
         {
             writer.WriteRecordEntry((ushort)(record >>> 16), (ushort)record);
         }
 
-        byte[] data = writer.ToArray();
-        DnsHeader.SetCounts(data, 1, answers, authority, records.Count - answers - authority);
+        Span<byte> bytes = writer.Written;
+        DnsHeader.SetCounts(bytes, 1, answers, authority, written - answers - authority);
         ushort flags = (ushort)((rcode & 0xF) | (authenticData ? DnsHeader.AdBit : 0));
-        return new ResponseTemplate(data, wireLength, questionEnd, answers, authority, flags);
+        shape = new TemplateShape((ushort)wireLength, (ushort)questionEnd, (ushort)written, (ushort)answers, (ushort)authority, flags);
+        data = bytes;
+        return true;
     }
 
-    private static void WriteData(CompressingWriter writer, DnsRecord record)
+    private static void WriteData(CompressingWriter writer, ushort type, ReadOnlySpan<byte> data)
     {
-        int[]? fields = RdataNames.Layout(record.Type);
+        int[]? fields = RdataNames.Layout(type);
         if (fields is null)
         {
-            writer.WriteBytes(record.Data);
+            writer.WriteBytes(data);
             return;
         }
 
-        bool compress = RdataNames.MayCompress(record.Type);
-        ReadOnlySpan<byte> data = record.Data;
+        bool compress = RdataNames.MayCompress(type);
         int position = 0;
         foreach (int field in fields)
         {
@@ -281,7 +304,7 @@ public static class ResponseTemplateBuilder
             Length += bytes.Length;
         }
 
-        public byte[] ToArray() => _buffer.AsSpan(0, Length).ToArray();
+        public Span<byte> Written => _buffer.AsSpan(0, Length);
 
         private void Ensure(int count)
         {

@@ -201,7 +201,7 @@ public sealed partial class QueryPipeline
             return null;
         }
 
-        List<DnsRecord> records = [new DnsRecord(DnsSection.Answer, asked, DnsType.CNAME, DnsClass.IN, ttl, found), .. message.Records];
+        List<DnsRecord> records = [new DnsRecord(DnsSection.Answer, asked, DnsType.CNAME, DnsClass.IN, ttl, found), .. message.ToRecords()];
         return ResponseTemplateBuilder.Build(asked, info.Type, info.Class, DnsRcode.NoError, authenticData: false, records, ttl);
     }
 

@@ -333,9 +333,13 @@ public sealed partial class QueryPipeline
             var question = new UpstreamQuestion(clientName, info.Type, info.Class, info.DnssecOk, info.CheckingDisabled);
             ZoneRoute route = _router().Route(clientName);
             ForwardResult result = await _forwarder.ForwardAsync(route.Pool, question, cancellation, reactor).ConfigureAwait(false);
-            ClassifiedResponse? classified = result.Response is null
-                ? null
-                : ResponseClassifier.Classify(result.Response, key.AsSpan(0, info.NameLength), route.Ttl);
+            ClassifiedResponse? classified = null;
+            if (result.Response is { } response)
+            {
+                classified = ResponseClassifier.Classify(response, key.AsSpan(0, info.NameLength), route.Ttl);
+                response.Return();
+            }
+
             template = Store(key, info, classified, route);
         }
         catch (Exception e) when (e is not OperationCanceledException)

@@ -244,7 +244,7 @@ public class CacheModelTests
     {
         byte[] message = new Wire().Header(1, 0x8180, 1, 1, 0, 0).Question(name).Record(name, 1, ttl, [10, 0, 0, (byte)value]).ToArray();
         Assert.True(ResponseReader.TryRead(message, out DnsResponseMessage response));
-        return ResponseTemplateBuilder.Build(Wire.Name(name), 1, 1, 0, false, response.Records, ttl)!;
+        return ResponseTemplateBuilder.Build(Wire.Name(name), 1, 1, 0, false, response.ToRecords(), ttl)!;
     }
 
     private static byte[] Key(string name) => [.. Wire.Name(name), 0, 1, 0, 1, 0];

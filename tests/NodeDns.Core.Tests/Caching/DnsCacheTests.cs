@@ -325,8 +325,8 @@ public class CacheSnapshotTests
         byte[] response = new byte[512];
         int length = entry.Template.Write(query, info, 0, 512, response);
         Assert.True(ResponseReader.TryRead(response.AsSpan(0, length), out DnsResponseMessage served));
-        Assert.Equal(570u, served.Records[0].Ttl);
-        Assert.Equal([192, 0, 2, 9], served.Records[0].Data);
+        Assert.Equal(570u, served.ToRecords()[0].Ttl);
+        Assert.Equal([192, 0, 2, 9], served.ToRecords()[0].Data);
     }
 
     [Theory]

@@ -29,7 +29,7 @@ public sealed class NetworkTransportTests : IAsyncDisposable
             reactor: null, timeout.Token);
 
         Assert.False(response.Truncated);
-        Assert.Equal(7, Assert.Single(response.Records).Data[3]);
+        Assert.Equal(7, Assert.Single(response.ToRecords()).Data[3]);
         Assert.Equal(1, _counters.TcpRetriesAfterTruncation);
         Assert.Equal([false, true], upstream.Received.Select(q => q.OverTcp));
     }
@@ -63,7 +63,7 @@ public sealed class NetworkTransportTests : IAsyncDisposable
 
         for (int i = 0; i < 10; i++)
         {
-            Assert.Equal(i + 1 + ".example".Length, Assert.Single(answers[i].Records).Data[3]); // each got its own answer
+            Assert.Equal(i + 1 + ".example".Length, Assert.Single(answers[i].ToRecords()).Data[3]); // each got its own answer
         }
 
         Assert.Single(upstream.Received.Select(q => q.From.Port).Distinct());

@@ -22,7 +22,7 @@ public class UpstreamQuestionTests
     public void A_reply_to_this_question_is_an_answer()
     {
         Assert.Equal(ReplyMatch.Answer, Question.Match(Reply(7, "Many.Example", 3), 7, out DnsResponseMessage response));
-        Assert.Equal(3, response.Records.Count);
+        Assert.Equal(3, response.ToRecords().Count);
     }
 
     [Fact]

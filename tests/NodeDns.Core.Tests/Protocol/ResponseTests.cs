@@ -27,7 +27,7 @@ public class ResponseTests
         // www.example.test CNAME -> pointer to "example.test" in the question plus label "cdn"
         byte[] message = new Wire().Header(1, 0x8180, 1, 1, 0, 0).Question("www.example.test")
             .Bytes([0xC0, 12]).U16(5).U16(1).U32(60).U16(6).Bytes([3, (byte)'c', (byte)'d', (byte)'n', 0xC0, 16]).ToArray();
-        DnsRecord cname = Assert.Single(Read(message).Records);
+        DnsRecord cname = Assert.Single(Read(message).ToRecords());
         Assert.Equal(Wire.Name("www.example.test"), cname.Owner);
         Assert.Equal(Wire.Name("cdn.example.test"), cname.Data);
     }
@@ -86,7 +86,7 @@ public class ResponseTests
 
         (byte[] served, _) = Serve(classified.Template, Wire.Query("nope.example"), 0);
         Assert.Equal(3, served[3] & 0xF);
-        Assert.Equal(10u, Assert.Single(Read(served).Records).Ttl); // the client sees the negative TTL on the SOA
+        Assert.Equal(10u, Assert.Single(Read(served).ToRecords()).Ttl); // the client sees the negative TTL on the SOA
     }
 
     [Fact]
@@ -111,8 +111,8 @@ public class ResponseTests
 
         (byte[] served, _) = Serve(classified.Template, Wire.Query("cname-x.example"), 0);
         DnsResponseMessage parsed = Read(served);
-        Assert.Equal(2, parsed.Records.Count(r => r.Section == DnsSection.Answer));
-        Assert.DoesNotContain(parsed.Records, r => r.Section != DnsSection.Additional && r.Owner.AsSpan().SequenceEqual(Wire.Name("victim.example")));
+        Assert.Equal(2, parsed.ToRecords().Count(r => r.Section == DnsSection.Answer));
+        Assert.DoesNotContain(parsed.ToRecords(), r => r.Section != DnsSection.Additional && r.Owner.AsSpan().SequenceEqual(Wire.Name("victim.example")));
     }
 
     [Fact]
@@ -159,7 +159,7 @@ public class ResponseTests
         Assert.InRange(answers, 1, 59);
         byte[] untruncated = [.. served];
         untruncated[2] &= 0xFD; // the reader skips the records of truncated messages; check they are whole
-        Assert.Equal(answers, Read(untruncated).Records.Count);
+        Assert.Equal(answers, Read(untruncated).ToRecords().Count);
 
         (byte[] overTcp, _) = Serve(classified.Template, query, 0, limit: DnsLimits.MaxMessageLength);
         Assert.Equal(0, Wire.ReadU16(overTcp, 2) & DnsHeader.TcBit);
@@ -224,7 +224,7 @@ public class ResponseTests
         ClassifiedResponse classified = ResponseClassifier.Classify(Read(message.ToArray()), Wire.Name("a.example"), TtlPolicy.Default)!;
 
         (byte[] served, _) = Serve(classified.Template, Wire.Query("a.example"), 0, DnsLimits.MaxMessageLength);
-        List<DnsRecord> records = [.. Read(served).Records];
+        List<DnsRecord> records = [.. Read(served).ToRecords()];
         Assert.Single(records, r => r.Type == 1);
         Assert.Equal(ResponseScrubber.MaxSignaturesPerRrset, records.Count(r => r.Type == 46 && r.Data[1] == 1));
         Assert.Equal(2, records.Count(r => r.Type == 46 && r.Data[1] == 28));

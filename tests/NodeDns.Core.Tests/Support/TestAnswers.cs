@@ -15,7 +15,7 @@ internal static class TestAnswers
         }
 
         return ResponseReader.TryRead(wire.ToArray(), out DnsResponseMessage response)
-            ? ResponseTemplateBuilder.Build(Wire.Name(name), 1, 1, 0, false, response.Records, ttl)!
+            ? ResponseTemplateBuilder.Build(Wire.Name(name), 1, 1, 0, false, response.ToRecords(), ttl)!
             : throw new InvalidOperationException("the test answer does not read back");
     }
 }

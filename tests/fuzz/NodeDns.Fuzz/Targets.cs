@@ -40,7 +40,7 @@ public static class Targets
             return;
         }
 
-        byte[] lowerName = [.. message.QuestionName.Select(DnsName.ToLower)];
+        byte[] lowerName = [.. message.QuestionName.ToArray().Select(DnsName.ToLower)];
         ClassifiedResponse? classified = ResponseClassifier.Classify(message, lowerName, TtlPolicy.Default);
         if (classified is null)
         {
@@ -54,7 +54,7 @@ public static class Targets
             stored = Cache.Insert(key, classified.Template, classified.Kind == ResponseKind.Positive ? EntryKind.Positive : EntryKind.Negative, classified.Ttl);
         }
 
-        byte[] query = [0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, .. message.QuestionName, (byte)(message.QuestionType >> 8), (byte)message.QuestionType,
+        byte[] query = [0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, .. message.QuestionName.ToArray(), (byte)(message.QuestionType >> 8), (byte)message.QuestionType,
             (byte)(message.QuestionClass >> 8), (byte)message.QuestionClass];
         Span<byte> queryKey = stackalloc byte[QueryParser.MaxKeyLength];
         if (QueryParser.Parse(query, queryKey, out QueryInfo info) == QueryVerdict.Resolve)
@@ -63,7 +63,7 @@ public static class Targets
             classified.Template.Write(query, info, 1, DnsLimits.ClassicUdpPayload, served);
             int length = classified.Template.Write(query, info, 1, DnsLimits.MaxMessageLength, served);
             if (!ResponseReader.TryRead(served.AsSpan(0, length), out DnsResponseMessage back)
-                || !SameRecords(ResponseScrubber.Scrub(message.Records, lowerName), back.Records))
+                || !SameRecords(Scrubbed(message, lowerName), back.ToRecords()))
             {
                 throw new InvalidOperationException("the served answer does not read back to the records that went in");
             }
@@ -79,6 +79,13 @@ public static class Targets
                 }
             }
         }
+    }
+
+    private static List<DnsRecord> Scrubbed(DnsResponseMessage message, byte[] questionName)
+    {
+        bool[] keep = new bool[message.Records.Length];
+        ResponseScrubber.Scrub(message, questionName, keep);
+        return [.. message.ToRecords().Where((_, i) => keep[i])];
     }
 
     /// <summary>Owner, type, class and RDATA equal, names compared without case (compression may point to another case).</summary>
