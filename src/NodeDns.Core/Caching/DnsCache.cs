@@ -93,7 +93,12 @@ public sealed class DnsCache
     /// </summary>
     /// <param name="stale">For a failure entry: expired answer data to keep serving stale (copied into the new entry).</param>
     public CacheEntry Insert(ReadOnlySpan<byte> key, ResponseTemplate template, EntryKind kind, uint ttlSeconds, CacheEntry? stale = null,
-        int failureStreak = 0, ZoneId zone = default)
+        int failureStreak = 0, ZoneId zone = default) =>
+        Insert(key, template.Shape, template.Data, kind, ttlSeconds, stale, failureStreak, zone);
+
+    /// <summary>As <see cref="Insert(ReadOnlySpan{byte}, ResponseTemplate, EntryKind, uint, CacheEntry?, int, ZoneId)"/>, from a template's bytes wherever they are.</summary>
+    internal CacheEntry Insert(ReadOnlySpan<byte> key, TemplateShape shape, ReadOnlySpan<byte> data, EntryKind kind, uint ttlSeconds,
+        CacheEntry? stale = null, int failureStreak = 0, ZoneId zone = default)
     {
         ResponseTemplate? staleTemplate = null;
         EntryFields staleFields = default;
@@ -103,7 +108,7 @@ public sealed class DnsCache
             staleFields = kept.Fields;
         }
 
-        int sizeClass = SizeClasses.For(RecordLayout.Size(key.Length, template.Shape, staleTemplate?.Shape));
+        int sizeClass = SizeClasses.For(RecordLayout.Size(key.Length, shape, staleTemplate?.Shape));
         if (sizeClass == None)
         {
             return default;
@@ -112,7 +117,7 @@ public sealed class DnsCache
         int hash = Hash(key);
         long now = _time.GetTimestamp();
         var fields = new EntryFields(kind, now, now + (ttlSeconds * _time.TimestampFrequency), ttlSeconds, zone, failureStreak,
-            staleTemplate is not null, template.Shape, RecordLayout.HeaderLength + key.Length);
+            staleTemplate is not null, shape, RecordLayout.HeaderLength + key.Length);
         lock (_writeLock)
         {
             int old = TryFind(key, hash, out CacheEntry replaced) ? replaced.Handle : None;
@@ -124,7 +129,7 @@ public sealed class DnsCache
 
             Span<byte> record = Record(handle);
             uint version = BeginWrite(record);
-            RecordLayout.Write(record, hash, key, template, fields, staleTemplate, staleFields);
+            RecordLayout.Write(record, hash, key, data, fields, staleTemplate, staleFields);
             EndWrite(record, version);
             int generation = EntryIndex.Generation(_memory.Generation(BlockAllocator.ChunkOf(handle)));
             _index.Put(hash, generation, handle, old);

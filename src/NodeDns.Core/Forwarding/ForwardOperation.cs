@@ -26,9 +26,9 @@ internal sealed class ForwardOperation : IValueTaskSource<ForwardResult>, IDispo
     // Tries that ended and are not read yet.
     private readonly Queue<ValueTask<ForwardResult>> _ended = new(4);
 
-    // The question in progress; under _gate.
+    // The question in progress (a copy of the caller's); under _gate.
+    private readonly UpstreamQuestion _question = new();
     private UpstreamPool _pool = null!;
-    private UpstreamQuestion _question = null!;
     private UdpReactor? _reactor;
     private ForwarderOptions _options = null!;
     private CancellationToken _caller;
@@ -56,7 +56,7 @@ internal sealed class ForwardOperation : IValueTaskSource<ForwardResult>, IDispo
         lock (_gate)
         {
             _pool = pool;
-            _question = question;
+            _question.CopyFrom(question);
             _reactor = reactor;
             _options = options;
             _caller = cancellation;
@@ -295,7 +295,6 @@ internal sealed class ForwardOperation : IValueTaskSource<ForwardResult>, IDispo
         _callerLink = default;
         _caller = default;
         _pool = null!;
-        _question = null!;
         _reactor = null;
         _options = null!;
         _lastFailure = null;

@@ -20,29 +20,53 @@ public sealed class TooLargeReplyException(string message) : IOException(message
 /// <summary>
 /// A question to ask upstream: the name as the first client sent it, type, class and the client's DO and CD bits.
 /// Builds the wire query (fresh CSPRNG ID, RD, EDNS 1232) and decides whether a reply answers it (RFC 5452 §9.1).
+/// The forwarder keeps its own copy for each question in flight, which it reuses (see <see cref="CopyFrom"/>).
 /// </summary>
 public sealed class UpstreamQuestion
 {
+    private readonly byte[] _name;
+    private int _nameLength;
+
     public UpstreamQuestion(byte[] name, ushort type, ushort @class, bool dnssecOk, bool checkingDisabled, bool useEdns = true)
     {
-        UseEdns = useEdns;
-        Name = name;
+        _name = name;
+        _nameLength = name.Length;
         Type = type;
         Class = @class;
         DnssecOk = dnssecOk;
         CheckingDisabled = checkingDisabled;
+        UseEdns = useEdns;
     }
 
-    public byte[] Name { get; }
-    public ushort Type { get; }
-    public ushort Class { get; }
-    public bool DnssecOk { get; }
-    public bool CheckingDisabled { get; }
+    /// <summary>An empty question to copy others into.</summary>
+    internal UpstreamQuestion() => _name = new byte[DnsLimits.MaxNameLength];
+
+    public ReadOnlySpan<byte> Name => _name.AsSpan(0, _nameLength);
+    public ushort Type { get; private set; }
+    public ushort Class { get; private set; }
+    public bool DnssecOk { get; private set; }
+    public bool CheckingDisabled { get; private set; }
 
     /// <summary>False for the one retry after an upstream rejected EDNS with FORMERR or NOTIMP (RFC 6891 §7).</summary>
-    public bool UseEdns { get; }
+    public bool UseEdns { get; private set; }
 
-    public UpstreamQuestion WithoutEdns() => new(Name, Type, Class, dnssecOk: false, CheckingDisabled, useEdns: false);
+    public UpstreamQuestion WithoutEdns() => new(Name.ToArray(), Type, Class, dnssecOk: false, CheckingDisabled, useEdns: false);
+
+    /// <summary>Makes this question a copy of <paramref name="question"/>; for a question made with the empty constructor.</summary>
+    internal void CopyFrom(UpstreamQuestion question) =>
+        Set(question.Name, question.Type, question.Class, question.DnssecOk, question.CheckingDisabled, question.UseEdns);
+
+    /// <summary>Makes this question ask for <paramref name="name"/>; for a question made with the empty constructor.</summary>
+    internal void Set(ReadOnlySpan<byte> name, ushort type, ushort @class, bool dnssecOk, bool checkingDisabled, bool useEdns = true)
+    {
+        name.CopyTo(_name);
+        _nameLength = name.Length;
+        Type = type;
+        Class = @class;
+        DnssecOk = dnssecOk;
+        CheckingDisabled = checkingDisabled;
+        UseEdns = useEdns;
+    }
 
     public int QueryLength => DnsLimits.HeaderLength + Name.Length + 4 + DnsLimits.EmptyOptRecordLength;
 

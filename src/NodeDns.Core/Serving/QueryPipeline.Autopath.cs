@@ -169,8 +169,15 @@ public sealed partial class QueryPipeline
         }
 
         info.ReceivedAt = now;
-        Task<ResponseTemplate?>? forwarding = Join(query, info, key, reactor, cancellation);
-        ResponseTemplate? template = forwarding is null ? null : await forwarding.ConfigureAwait(false);
+        InFlightQuestion? question = Join(query, info, key, reactor, cancellation, wait: true);
+        ResponseTemplate? template = null;
+        if (question is not null)
+        {
+            await question;
+            template = question.CopyAnswer();
+            question.Release();
+        }
+
         long expiresAt = template is not null && _cache.TryGetAny(key, out CacheEntry stored) && stored.IsData && stored.StoredAt >= now
             ? stored.ExpiresAt
             : now; // answered but not cached (TTL 0): nothing built on it may be cached either

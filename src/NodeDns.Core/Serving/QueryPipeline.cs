@@ -34,7 +34,6 @@ public sealed partial class QueryPipeline
     private readonly Forwarder _forwarder;
     private readonly TimeProvider _time;
     private volatile PipelineOptions _options;
-    private readonly ConcurrentDictionary<byte[], InFlightQuestion> _inFlight = new(ByteKeyComparer.Instance);
     private readonly IQueryObserver? _observer;
     private readonly ClientPolicy? _clients;
 
@@ -63,7 +62,7 @@ public sealed partial class QueryPipeline
         get => _options;
         set => _options = value;
     }
-    public int InFlight => _inFlight.Count;
+    public int InFlight => _inFlightCount;
 
     /// <summary>
     /// The hot path. <paramref name="response"/> must hold <see cref="DnsLimits.MaxMessageLength"/> bytes and
@@ -190,48 +189,32 @@ public sealed partial class QueryPipeline
     private async ValueTask<byte[]> ResolvePlainAsync(byte[] query, QueryInfo info, byte[] key, ClientContext client, CancellationToken cancellation)
     {
         ResponseTemplate? stale = StaleFor(key, _time.GetTimestamp());
-        Task<ResponseTemplate?>? forwarding = Join(query, info, key, client.Reactor, cancellation);
-        ResponseTemplate? template = null;
-        if (forwarding is not null)
+        InFlightQuestion? question = Join(query, info, key, client.Reactor, cancellation, wait: true);
+        if (question is not null && stale is null)
         {
-            if (stale is null)
-            {
-                template = await forwarding.ConfigureAwait(false);
-            }
-            else
-            {
-                Task timer = Task.Delay(_options.StaleAnswerAfter, _time, cancellation);
-                if (await Task.WhenAny(forwarding, timer).ConfigureAwait(false) == forwarding)
-                {
-                    template = await forwarding.ConfigureAwait(false);
-                }
-            }
+            await question;
+        }
+        else if (question is not null)
+        {
+            Task timer = Task.Delay(_options.StaleAnswerAfter, _time, cancellation);
+            await Task.WhenAny(question.AsTask(), timer).ConfigureAwait(false);
         }
 
         int limit = Limit(info, client.OverTcp);
-        Span<byte> buffer = AnswerScratch;
-        int length;
-        if (template is null && stale is not null)
-        {
-            length = WriteStale(stale, query, info, limit, buffer);
-        }
-        else if (template is null)
-        {
-            length = ErrorResponse.Write(query, info, DnsRcode.ServFail, buffer);
-        }
-        else
-        {
-            length = template.Write(query, info, 0, limit, buffer);
-        }
-
+        byte[] buffer = AnswerScratch;
+        bool answered = question is { IsCompleted: true, HasAnswer: true };
+        int length = answered ? question!.WriteAnswer(query, info, limit, buffer)
+            : stale is not null ? WriteStale(stale, query, info, limit, buffer)
+            : ErrorResponse.Write(query, info, DnsRcode.ServFail, buffer);
+        question?.Release();
         if (_observer is not null)
         {
             ZoneRoute route = _router().Route(key.AsSpan(0, info.NameLength));
-            AnswerSource source = template is null && stale is not null ? AnswerSource.Cache : AnswerSource.Forward;
+            AnswerSource source = !answered && stale is not null ? AnswerSource.Cache : AnswerSource.Forward;
             _observer.Answered(client, route.Id, QuestionName(query, info), info.Type, DnsHeader.Rcode(DnsHeader.Flags(buffer)), source, info.ReceivedAt);
         }
 
-        return buffer[..length].ToArray();
+        return buffer.AsSpan(0, length).ToArray();
     }
 
     /// <summary>
@@ -287,114 +270,10 @@ public sealed partial class QueryPipeline
     private void StartPrefetch(ReadOnlySpan<byte> query, in QueryInfo info, ReadOnlySpan<byte> key)
     {
         Interlocked.Increment(ref Counters.Prefetches);
-        Join(query.ToArray(), info, key.ToArray(), reactor: null, CancellationToken.None);
-    }
-
-    /// <summary>Joins the forward already running for <paramref name="key"/> or starts one; null when over a bound.</summary>
-    private Task<ResponseTemplate?>? Join(byte[] query, QueryInfo info, byte[] key, UdpReactor? reactor, CancellationToken cancellation)
-    {
-        while (true)
-        {
-            if (_inFlight.TryGetValue(key, out InFlightQuestion? running))
-            {
-                if (Interlocked.Increment(ref running.Waiters) > _options.MaxWaitersPerQuestion)
-                {
-                    Interlocked.Increment(ref Counters.Overloaded);
-                    return null;
-                }
-
-                Interlocked.Increment(ref Counters.Coalesced);
-                return running.Completion.Task;
-            }
-
-            if (_inFlight.Count >= _options.MaxInFlight)
-            {
-                Interlocked.Increment(ref Counters.Overloaded);
-                return null;
-            }
-
-            var started = new InFlightQuestion();
-            if (_inFlight.TryAdd(key, started))
-            {
-                _ = ForwardAsync(query, info, key, started.Completion, reactor, cancellation);
-                return started.Completion.Task;
-            }
-        }
-    }
-
-    /// <summary>Asks upstream, caches the answer or the failure, and completes every waiter. Never throws.</summary>
-    private async Task ForwardAsync(byte[] query, QueryInfo info, byte[] key, TaskCompletionSource<ResponseTemplate?> completion,
-        UdpReactor? reactor, CancellationToken cancellation)
-    {
-        ResponseTemplate? template = null;
-        try
-        {
-            byte[] clientName = query[DnsLimits.HeaderLength..(DnsLimits.HeaderLength + info.NameLength)];
-            var question = new UpstreamQuestion(clientName, info.Type, info.Class, info.DnssecOk, info.CheckingDisabled);
-            ZoneRoute route = _router().Route(clientName);
-            ForwardResult result = await _forwarder.ForwardAsync(route.Pool, question, cancellation, reactor).ConfigureAwait(false);
-            ClassifiedResponse? classified = null;
-            if (result.Response is { } response)
-            {
-                classified = ResponseClassifier.Classify(response, key.AsSpan(0, info.NameLength), route.Ttl);
-                response.Return();
-            }
-
-            template = Store(key, info, classified, route);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            Interlocked.Increment(ref Counters.InternalErrors); // answered SERVFAIL; the daemon goes on
-        }
-        finally
-        {
-            _inFlight.TryRemove(key, out _);
-            completion.TrySetResult(template);
-        }
-    }
-
-    /// <returns>The template to answer with, or null for a failure (SERVFAIL, or stale data when there is some).</returns>
-    private ResponseTemplate? Store(byte[] key, in QueryInfo info, ClassifiedResponse? classified, ZoneRoute route)
-    {
-        CacheEntry? previous = _cache.TryGetAny(key, out CacheEntry found) ? found : null;
-        long now = _time.GetTimestamp();
-        CacheEntry? stale = previous is not { } last ? null : last.IsData ? last : last.Stale;
-        bool preferStale = _options.PreferPositiveStale && classified?.Kind == ResponseKind.Negative
-            && stale is { Kind: EntryKind.Positive } positiveStale && _cache.IsServableStale(positiveStale, now);
-
-        if (classified is { Kind: ResponseKind.Positive or ResponseKind.Negative } && !preferStale)
-        {
-            _cache.Insert(key, classified.Template, classified.Kind == ResponseKind.Positive ? EntryKind.Positive : EntryKind.Negative,
-                classified.Ttl, zone: route.Id);
-            return classified.Template;
-        }
-
-        if (classified is { Kind: ResponseKind.Uncacheable })
-        {
-            return classified.Template;
-        }
-
-        // A failure (RFC 9520 §3.2): remember it with back-off, unless a fresh answer is still cached (a failed prefetch).
-        if (previous is not { } last2 || last2.Kind == EntryKind.Failure || last2.IsExpired(now))
-        {
-            int streak = previous is { Kind: EntryKind.Failure } failed ? failed.FailureStreak + 1 : 1;
-            ResponseTemplate servfail = ResponseTemplateBuilder.Build(key.AsSpan(0, info.NameLength), info.Type, info.Class,
-                DnsRcode.ServFail, authenticData: false, [], 0)!;
-            _cache.Insert(key, servfail, EntryKind.Failure, _cache.Options.FailureTtl(streak),
-                stale is { } kept && _cache.IsServableStale(kept, now) ? kept : null, streak, route.Id);
-        }
-
-        return null;
+        Join(query, info, key, reactor: null, CancellationToken.None, wait: false);
     }
 
     private static int Limit(in QueryInfo info, bool overTcp) => overTcp ? DnsLimits.MaxMessageLength : info.UdpResponseLimit;
-
-    private sealed class InFlightQuestion
-    {
-        /// <summary>Waiters continue on the thread that completes it (a UDP listener's reactor): no thread switch.</summary>
-        public readonly TaskCompletionSource<ResponseTemplate?> Completion = new();
-        public int Waiters = 1;
-    }
 
     /// <summary>The question name of a query that parsed that far, else empty.</summary>
     private static ReadOnlySpan<byte> QuestionName(ReadOnlySpan<byte> query, in QueryInfo info) =>

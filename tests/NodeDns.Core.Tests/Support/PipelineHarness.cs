@@ -20,7 +20,9 @@ internal sealed class ScriptedTransport : IUpstreamTransport
 
     public async ValueTask<DnsResponseMessage> ExchangeAsync(UpstreamServer server, UpstreamQuestion question, UdpReactor? reactor, CancellationToken cancellation)
     {
-        Calls.Enqueue((server, question));
+        // The forwarder reuses its question once the try ended: keep a copy.
+        Calls.Enqueue((server, new UpstreamQuestion(question.Name.ToArray(), question.Type, question.Class, question.DnssecOk,
+            question.CheckingDisabled, question.UseEdns)));
         byte[] reply = await Script(server, question, cancellation).ConfigureAwait(false);
         Assert.True(ResponseReader.TryRead(reply, out DnsResponseMessage response));
         return response;
@@ -28,13 +30,13 @@ internal sealed class ScriptedTransport : IUpstreamTransport
 
     public static byte[] Reply(UpstreamQuestion q, int rcode, Action<Wire>? records = null, int answers = 0, int authority = 0)
     {
-        var wire = new Wire().Header(1, (ushort)(0x8180 | rcode), 1, answers, authority, 0).Bytes(q.Name).U16(q.Type).U16(q.Class);
+        var wire = new Wire().Header(1, (ushort)(0x8180 | rcode), 1, answers, authority, 0).Bytes(q.Name.ToArray()).U16(q.Type).U16(q.Class);
         records?.Invoke(wire);
         return wire.ToArray();
     }
 
     public static byte[] Answer(UpstreamQuestion q, uint ttl, byte last = 1) =>
-        Reply(q, 0, w => w.Bytes(q.Name).U16(1).U16(1).U32(ttl).U16(4).Bytes([192, 0, 2, last]), answers: 1);
+        Reply(q, 0, w => w.Bytes(q.Name.ToArray()).U16(1).U16(1).U32(ttl).U16(4).Bytes([192, 0, 2, last]), answers: 1);
 
     public static byte[] NxDomain(UpstreamQuestion q, uint ttl) =>
         Reply(q, 3, w => w.Record("example", 6, ttl, Wire.Soa("ns.example", "host.example", ttl)), authority: 1);

@@ -90,7 +90,8 @@ internal static class RecordLayout
     }
 
     /// <summary>Writes a whole record into a block the writer owns (its state already odd).</summary>
-    public static void Write(Span<byte> record, int hash, ReadOnlySpan<byte> key, ResponseTemplate template, in EntryFields fields,
+    /// <param name="data">The template's bytes (see <see cref="TemplateView"/>), of <see cref="EntryFields.Shape"/>.</param>
+    public static void Write(Span<byte> record, int hash, ReadOnlySpan<byte> key, ReadOnlySpan<byte> data, in EntryFields fields,
         ResponseTemplate? staleTemplate, in EntryFields staleFields)
     {
         BinaryPrimitives.WriteInt64LittleEndian(record[StoredAtOffset..], fields.StoredAt);
@@ -103,11 +104,11 @@ internal static class RecordLayout
         record[KindOffset] = (byte)fields.Kind;
         record[LiveOffset] = 1;
         record[HasStaleOffset] = (byte)(staleTemplate is null ? 0 : 1);
-        template.Shape.Write(record[ShapeOffset..]);
+        fields.Shape.Write(record[ShapeOffset..]);
         key.CopyTo(record[HeaderLength..]);
         int position = HeaderLength + key.Length;
-        template.Data.CopyTo(record[position..]);
-        position += template.Data.Length;
+        data.CopyTo(record[position..]);
+        position += data.Length;
         if (staleTemplate is null)
         {
             return;
