@@ -57,10 +57,10 @@ public sealed partial class QueryPipeline
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<byte[]> ResolveWithAutopathAsync(byte[] query, QueryInfo info, byte[] key, ClientContext client, SearchList list,
-        CancellationToken cancellation)
+    private async ValueTask<int> ResolveWithAutopathAsync(ReadOnlyMemory<byte> query, QueryInfo info, ReadOnlyMemory<byte> key, ClientContext client,
+        SearchList list, Memory<byte> answer, CancellationToken cancellation)
     {
-        byte[] asked = key[..info.NameLength];
+        byte[] asked = key[..info.NameLength].ToArray();
         List<byte[]> candidates = Candidates(asked, list);
         long skippedExpireAt = long.MaxValue;
         ResponseTemplate? askedAnswer = null;
@@ -72,7 +72,7 @@ public sealed partial class QueryPipeline
             {
                 if (template is null)
                 {
-                    return await ResolvePlainAsync(query, info, key, client, cancellation).ConfigureAwait(false); // stale data, SERVFAIL
+                    return await ResolvePlainAsync(query, info, key, client, answer, cancellation).ConfigureAwait(false); // stale data, SERVFAIL
                 }
 
                 askedAnswer = template;
@@ -82,7 +82,7 @@ public sealed partial class QueryPipeline
             {
                 if (i == 0)
                 {
-                    return Respond(template, query, info, key, client, AnswerSource.Forward);
+                    return Respond(template, query.Span, info, key.Span, client, answer.Span, AnswerSource.Forward);
                 }
 
                 long validUntil = Math.Min(expiresAt, skippedExpireAt);
@@ -95,12 +95,12 @@ public sealed partial class QueryPipeline
 
                 if (ttl > 0)
                 {
-                    _cache.Insert(AutopathKey(key, info, list), chained, EntryKind.Positive, ttl, zone: _router().Route(asked).Id);
+                    _cache.Insert(AutopathKey(key.Span, info, list), chained, EntryKind.Positive, ttl, zone: _router().Route(asked).Id);
                 }
 
                 Counters.Autopathed.Increment();
                 Interlocked.Add(ref Counters.AutopathExpansionsSaved, i);
-                return Respond(chained, query, info, key, client, AnswerSource.Forward);
+                return Respond(chained, query.Span, info, key.Span, client, answer.Span, AnswerSource.Forward);
             }
 
             skippedExpireAt = Math.Min(skippedExpireAt, expiresAt);
@@ -110,16 +110,16 @@ public sealed partial class QueryPipeline
         uint remaining = (uint)Math.Max(0, (skippedExpireAt - _time.GetTimestamp()) / _time.TimestampFrequency);
         if (remaining > 0)
         {
-            _cache.Insert(AutopathKey(key, info, list), askedAnswer!, EntryKind.Negative, remaining, zone: _router().Route(asked).Id);
+            _cache.Insert(AutopathKey(key.Span, info, list), askedAnswer!, EntryKind.Negative, remaining, zone: _router().Route(asked).Id);
         }
 
-        return Respond(askedAnswer!, query, info, key, client, AnswerSource.Forward);
+        return Respond(askedAnswer!, query.Span, info, key.Span, client, answer.Span, AnswerSource.Forward);
     }
 
-    private static byte[] AutopathKey(byte[] key, in QueryInfo info, SearchList list)
+    private static byte[] AutopathKey(ReadOnlySpan<byte> key, in QueryInfo info, SearchList list)
     {
         byte[] autopathKey = new byte[info.KeyLength + CacheKey.AutopathLength];
-        key.AsSpan(0, info.KeyLength).CopyTo(autopathKey);
+        key[..info.KeyLength].CopyTo(autopathKey);
         CacheKey.WriteAutopath(autopathKey, info.KeyLength, list.Id);
         return autopathKey;
     }
@@ -212,12 +212,12 @@ public sealed partial class QueryPipeline
         return ResponseTemplateBuilder.Build(asked, info.Type, info.Class, DnsRcode.NoError, authenticData: false, records, ttl);
     }
 
-    private byte[] Respond(ResponseTemplate template, byte[] query, in QueryInfo info, byte[] key, in ClientContext client, AnswerSource source)
+    private int Respond(ResponseTemplate template, ReadOnlySpan<byte> query, in QueryInfo info, ReadOnlySpan<byte> key, in ClientContext client,
+        Span<byte> answer, AnswerSource source)
     {
-        Span<byte> buffer = AnswerScratch;
-        int length = template.Write(query, info, 0, Limit(info, client.OverTcp), buffer);
-        _observer?.Answered(client, _router().Route(key.AsSpan(0, info.NameLength)).Id, QuestionName(query, info), info.Type,
-            DnsHeader.Rcode(DnsHeader.Flags(buffer)), source, info.ReceivedAt);
-        return buffer[..length].ToArray();
+        int length = template.Write(query, info, 0, Limit(info, client.OverTcp), answer);
+        _observer?.Answered(client, _router().Route(key[..info.NameLength]).Id, QuestionName(query, info), info.Type,
+            DnsHeader.Rcode(DnsHeader.Flags(answer)), source, info.ReceivedAt);
+        return length;
     }
 }

@@ -164,32 +164,39 @@ public sealed partial class QueryPipeline
         return entry.TryWrite(query, info, 0, limit, response);
     }
 
-    /// <summary>Forwards (or joins the forward of) a missed question and returns the client's response.</summary>
-    /// <param name="query">A copy of the client's query, as given to <see cref="Process"/>.</param>
-    /// <param name="key">A copy of the key <see cref="Process"/> produced.</param>
-    /// <returns>The response; await it once.</returns>
+    /// <summary>Forwards (or joins the forward of) a missed question and writes the client's response.</summary>
+    /// <param name="query">The client's query, as given to <see cref="Process"/>; the caller keeps it until this completes.</param>
+    /// <param name="key">The key <see cref="Process"/> produced, kept likewise.</param>
+    /// <param name="answer">
+    /// Where the response goes: <see cref="DnsLimits.EdnsUdpPayload"/> bytes for a UDP client, <see cref="MaxAnswerLength"/>
+    /// over TCP.
+    /// </param>
+    /// <returns>The response's length; await it once.</returns>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<byte[]> ResolveMissAsync(byte[] query, QueryInfo info, byte[] key, ClientContext client, CancellationToken cancellation)
+    public async ValueTask<int> ResolveMissAsync(ReadOnlyMemory<byte> query, QueryInfo info, ReadOnlyMemory<byte> key, ClientContext client,
+        Memory<byte> answer, CancellationToken cancellation)
     {
         if (_clients is not null && !_clients.TryTakeMiss(client.Address))
         {
-            byte[] refused = new byte[ErrorResponse.MaxLength];
-            int refusedLength = ErrorResponse.Write(query, info, DnsRcode.Refused, refused);
-            _observer?.Answered(client, ZoneId.Root, QuestionName(query, info), info.Type, DnsRcode.Refused, AnswerSource.Error, info.ReceivedAt);
-            return refused[..refusedLength];
+            _observer?.Answered(client, ZoneId.Root, QuestionName(query.Span, info), info.Type, DnsRcode.Refused, AnswerSource.Error, info.ReceivedAt);
+            return ErrorResponse.Write(query.Span, info, DnsRcode.Refused, answer.Span);
         }
 
-        return _searchPaths is not null && AutopathFor(client, info, key) is { } searchList
-            ? await ResolveWithAutopathAsync(query, info, key, client, searchList, cancellation).ConfigureAwait(false)
-            : await ResolvePlainAsync(query, info, key, client, cancellation).ConfigureAwait(false);
+        return _searchPaths is not null && AutopathFor(client, info, key.Span) is { } searchList
+            ? await ResolveWithAutopathAsync(query, info, key, client, searchList, answer, cancellation).ConfigureAwait(false)
+            : await ResolvePlainAsync(query, info, key, client, answer, cancellation).ConfigureAwait(false);
     }
+
+    /// <summary>The longest response to a client: a TCP message and our OPT record.</summary>
+    public const int MaxAnswerLength = DnsLimits.MaxMessageLength + DnsLimits.EmptyOptRecordLength;
 
     /// <summary>Forwards (or joins the forward of) the question as it was asked; stale data or SERVFAIL when that fails.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<byte[]> ResolvePlainAsync(byte[] query, QueryInfo info, byte[] key, ClientContext client, CancellationToken cancellation)
+    private async ValueTask<int> ResolvePlainAsync(ReadOnlyMemory<byte> query, QueryInfo info, ReadOnlyMemory<byte> key, ClientContext client,
+        Memory<byte> answer, CancellationToken cancellation)
     {
-        ResponseTemplate? stale = StaleFor(key, _time.GetTimestamp());
-        InFlightQuestion? question = Join(query, info, key, client.Reactor, cancellation, wait: true);
+        ResponseTemplate? stale = StaleFor(key.Span, _time.GetTimestamp());
+        InFlightQuestion? question = Join(query.Span, info, key.Span, client.Reactor, cancellation, wait: true);
         if (question is not null && stale is null)
         {
             await question;
@@ -200,31 +207,28 @@ public sealed partial class QueryPipeline
             await Task.WhenAny(question.AsTask(), timer).ConfigureAwait(false);
         }
 
+        return WritePlain(query.Span, info, key.Span, client, question, stale, answer.Span);
+    }
+
+    /// <summary>The response from the forward's answer, else stale data, else SERVFAIL; lets go of the question.</summary>
+    private int WritePlain(ReadOnlySpan<byte> query, in QueryInfo info, ReadOnlySpan<byte> key, in ClientContext client, InFlightQuestion? question,
+        ResponseTemplate? stale, Span<byte> answer)
+    {
         int limit = Limit(info, client.OverTcp);
-        byte[] buffer = AnswerScratch;
         bool answered = question is { IsCompleted: true, HasAnswer: true };
-        int length = answered ? question!.WriteAnswer(query, info, limit, buffer)
-            : stale is not null ? WriteStale(stale, query, info, limit, buffer)
-            : ErrorResponse.Write(query, info, DnsRcode.ServFail, buffer);
+        int length = answered ? question!.WriteAnswer(query, info, limit, answer)
+            : stale is not null ? WriteStale(stale, query, info, limit, answer)
+            : ErrorResponse.Write(query, info, DnsRcode.ServFail, answer);
         question?.Release();
         if (_observer is not null)
         {
-            ZoneRoute route = _router().Route(key.AsSpan(0, info.NameLength));
+            ZoneRoute route = _router().Route(key[..info.NameLength]);
             AnswerSource source = !answered && stale is not null ? AnswerSource.Cache : AnswerSource.Forward;
-            _observer.Answered(client, route.Id, QuestionName(query, info), info.Type, DnsHeader.Rcode(DnsHeader.Flags(buffer)), source, info.ReceivedAt);
+            _observer.Answered(client, route.Id, QuestionName(query, info), info.Type, DnsHeader.Rcode(DnsHeader.Flags(answer)), source, info.ReceivedAt);
         }
 
-        return buffer.AsSpan(0, length).ToArray();
+        return length;
     }
-
-    /// <summary>
-    /// Where a miss's answer is written before it is copied out at its exact length (one array per answer, not two).
-    /// Per thread, and used only between two awaits.
-    /// </summary>
-    private static byte[] AnswerScratch => t_answerScratch ??= new byte[DnsLimits.MaxMessageLength + DnsLimits.EmptyOptRecordLength];
-
-    [ThreadStatic]
-    private static byte[]? t_answerScratch;
 
     private int Refuse()
     {
@@ -242,7 +246,7 @@ public sealed partial class QueryPipeline
     /// A copy of the expired answer data for <paramref name="key"/> that may still be served, directly or kept by a
     /// failure entry (a copy: the forward that follows may replace the entry).
     /// </summary>
-    private ResponseTemplate? StaleFor(byte[] key, long now)
+    private ResponseTemplate? StaleFor(ReadOnlySpan<byte> key, long now)
     {
         if (!_cache.TryGetAny(key, out CacheEntry entry))
         {

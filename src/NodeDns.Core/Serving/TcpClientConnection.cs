@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
@@ -90,18 +91,18 @@ internal sealed class TcpClientConnection
 
     private async Task AnswerMissAsync(byte[] query, QueryInfo info, byte[] key, CancellationToken closing)
     {
+        byte[] framed = ArrayPool<byte>.Shared.Rent(2 + QueryPipeline.MaxAnswerLength);
         try
         {
-            byte[] answer = await _pipeline.ResolveMissAsync(query, info, key, _context, closing).ConfigureAwait(false);
-            byte[] framed = new byte[2 + answer.Length];
-            answer.CopyTo(framed, 2);
-            await WriteAsync(framed, answer.Length, closing).ConfigureAwait(false);
+            int length = await _pipeline.ResolveMissAsync(query, info, key, _context, framed.AsMemory(2), closing).ConfigureAwait(false);
+            await WriteAsync(framed, length, closing).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
         {
         }
         finally
         {
+            ArrayPool<byte>.Shared.Return(framed);
             _slots.Release();
         }
     }

@@ -183,7 +183,7 @@ public sealed class UdpListener : IDisposable
                         batch.QueueReply(i, length);
                         break;
                     case QueryOutcome.Miss:
-                        misses[missCount++] = new MissInBatch(query.ToArray(), info, key.AsSpan(0, info.KeyLength).ToArray(), from, i);
+                        misses[missCount++] = new MissInBatch(answers.Prepare(query, info, key.AsSpan(0, info.KeyLength), from), i);
                         break;
                 }
             }
@@ -204,12 +204,12 @@ public sealed class UdpListener : IDisposable
         {
             MissInBatch miss = misses[i];
             misses[i] = default;
-            answers.Start(miss.Query, miss.Info, miss.Key, miss.From, batch.Address(miss.Datagram));
+            miss.Pending.Start(batch.Address(miss.Datagram));
         }
     }
 
     /// <summary>A miss of the batch being answered (datagram <see cref="Datagram"/> of it), kept until the batch's hits have left.</summary>
-    private readonly record struct MissInBatch(byte[] Query, QueryInfo Info, byte[] Key, ClientContext From, int Datagram);
+    private readonly record struct MissInBatch(UdpMissAnswers.PendingMiss Pending, int Datagram);
 
     /// <summary>After the batch's answers left: its queries (received at <paramref name="receivedAt"/>) and the answers given at once, to dnstap.</summary>
     private void LogBatch(DnstapLog dnstap, BatchedDatagrams batch, int received, long receivedAt)

@@ -38,16 +38,15 @@ internal sealed class UdpMissAnswers
         _stopping = stopping;
     }
 
-    /// <param name="query">A copy of the client's query, as given to <see cref="QueryPipeline.Process"/>.</param>
-    /// <param name="key">A copy of the key it produced.</param>
-    /// <param name="client">The client's raw sockaddr, as recvmmsg gave it.</param>
-    public void Start(byte[] query, in QueryInfo info, byte[] key, in ClientContext from, ReadOnlySpan<byte> client)
+    /// <summary>Keeps a copy of a missed query and its key in a reused record, until <see cref="PendingMiss.Start"/>.</summary>
+    public PendingMiss Prepare(ReadOnlySpan<byte> query, in QueryInfo info, ReadOnlySpan<byte> key, in ClientContext from)
     {
         PendingMiss miss = _idle.TryTake(out PendingMiss? idle) ? idle : new PendingMiss(this);
-        miss.Start(query, info, key, from, client);
+        miss.Prepare(query, info, key, from);
+        return miss;
     }
 
-    private void Answer(byte[] response, ReadOnlySpan<byte> client)
+    private void Answer(ReadOnlySpan<byte> response, ReadOnlySpan<byte> client)
     {
         if (!_replies.IsOwnerThread)
         {
@@ -93,14 +92,21 @@ internal sealed class UdpMissAnswers
         Interlocked.Increment(ref _pipeline.Counters.SendErrors);
     }
 
-    /// <summary>One miss between its query and its answer.</summary>
-    private sealed class PendingMiss
+    /// <summary>One miss between its query and its answer: copies of the query and its key, the client's address, the answer.</summary>
+    internal sealed class PendingMiss
     {
         private readonly UdpMissAnswers _owner;
         private readonly byte[] _client = new byte[BatchedDatagrams.AddressLength];
+        private readonly byte[] _key = new byte[QueryParser.MaxKeyLength];
+        private readonly byte[] _answer = new byte[DnsLimits.EdnsUdpPayload];
         private readonly Action _onResolved;
+        private byte[] _query = new byte[512];
+        private int _queryLength;
+        private int _keyLength;
         private int _clientLength;
-        private ConfiguredValueTaskAwaitable<byte[]>.ConfiguredValueTaskAwaiter _resolving;
+        private QueryInfo _info;
+        private ClientContext _from;
+        private ConfiguredValueTaskAwaitable<int>.ConfiguredValueTaskAwaiter _resolving;
 
         public PendingMiss(UdpMissAnswers owner)
         {
@@ -108,11 +114,28 @@ internal sealed class UdpMissAnswers
             _onResolved = OnResolved;
         }
 
-        public void Start(byte[] query, in QueryInfo info, byte[] key, in ClientContext from, ReadOnlySpan<byte> client)
+        public void Prepare(ReadOnlySpan<byte> query, in QueryInfo info, ReadOnlySpan<byte> key, in ClientContext from)
+        {
+            if (query.Length > _query.Length)
+            {
+                _query = new byte[query.Length];
+            }
+
+            query.CopyTo(_query);
+            _queryLength = query.Length;
+            key.CopyTo(_key);
+            _keyLength = key.Length;
+            _info = info;
+            _from = from;
+        }
+
+        /// <param name="client">The client's raw sockaddr, as recvmmsg gave it.</param>
+        public void Start(ReadOnlySpan<byte> client)
         {
             client.CopyTo(_client);
             _clientLength = client.Length;
-            _resolving = _owner._pipeline.ResolveMissAsync(query, info, key, from, _owner._stopping).ConfigureAwait(false).GetAwaiter();
+            _resolving = _owner._pipeline.ResolveMissAsync(_query.AsMemory(0, _queryLength), _info, _key.AsMemory(0, _keyLength), _from, _answer,
+                _owner._stopping).ConfigureAwait(false).GetAwaiter();
             if (_resolving.IsCompleted)
             {
                 OnResolved();
@@ -127,8 +150,8 @@ internal sealed class UdpMissAnswers
         {
             try
             {
-                byte[] response = _resolving.GetResult();
-                _owner.Answer(response, _client.AsSpan(0, _clientLength));
+                int length = _resolving.GetResult();
+                _owner.Answer(_answer.AsSpan(0, length), _client.AsSpan(0, _clientLength));
             }
             catch (OperationCanceledException) when (_owner._stopping.IsCancellationRequested)
             {
@@ -141,6 +164,7 @@ internal sealed class UdpMissAnswers
             finally
             {
                 _resolving = default;
+                _from = default;
                 _owner._idle.TryReturn(this);
             }
         }

@@ -80,9 +80,14 @@ internal sealed class PipelineHarness
         byte[] key = new byte[QueryParser.MaxKeyLength];
         byte[] response = new byte[DnsLimits.MaxMessageLength];
         QueryOutcome outcome = Pipeline.Process(query, from, key, response, out int length, out QueryInfo info);
-        return outcome == QueryOutcome.Answered
-            ? Task.FromResult(response[..length])
-            : Pipeline.ResolveMissAsync(query, info, key[..info.KeyLength], from, CancellationToken.None).AsTask();
+        return outcome == QueryOutcome.Answered ? Task.FromResult(response[..length]) : ResolveAsync(query, info, key[..info.KeyLength], from);
+    }
+
+    private async Task<byte[]> ResolveAsync(byte[] query, QueryInfo info, byte[] key, ClientContext from)
+    {
+        byte[] answer = new byte[QueryPipeline.MaxAnswerLength];
+        int length = await Pipeline.ResolveMissAsync(query, info, key, from, answer, CancellationToken.None).ConfigureAwait(false);
+        return answer[..length];
     }
 
     /// <summary>Advances fake time in small steps (letting continuations run) until <paramref name="task"/> completes.</summary>

@@ -11,7 +11,10 @@ namespace NodeDns.Caching.Storage;
 /// or misplaced count only shifts a heuristic) — never the chunks' memory, which another entry may hold by then.
 /// Removal leaves a tombstone. The writer (under the cache's lock) changes single slots atomically and, when tombstones
 /// and entries fill half of the array, builds a new table and publishes it whole — a reader still walking the old one
-/// finds what was there, or misses.
+/// finds what was there, or misses. The table retired by one rebuild is refilled by the next one of the same size
+/// (under a flood of new names, a rebuild every few thousand inserts would otherwise allocate the whole index anew):
+/// a reader that stalled in it through a whole rebuild cycle sees slots vanish and appear, which costs it a miss, never
+/// a wrong answer, because every slot a reader follows is checked against the key stored in its record.
 /// </summary>
 internal sealed class EntryIndex(Func<int, int> hashOfHandle)
 {
@@ -32,6 +35,9 @@ internal sealed class EntryIndex(Func<int, int> hashOfHandle)
     }
 
     private Table _table = new(MinimumCapacity);
+
+    /// <summary>The table the last rebuild retired, for the next rebuild to refill.</summary>
+    private Table? _retired;
     private int _live;
     private int _used;
 
@@ -156,7 +162,19 @@ internal sealed class EntryIndex(Func<int, int> hashOfHandle)
     private Table Rebuild()
     {
         Table old = _table;
-        var table = new Table(Math.Max(MinimumCapacity, (int)BitOperations.RoundUpToPowerOf2((uint)(_live + 1) * 4)));
+        int capacity = Math.Max(MinimumCapacity, (int)BitOperations.RoundUpToPowerOf2((uint)(_live + 1) * 4));
+        Table table;
+        if (_retired is { } retired && retired.Slots.Length == capacity)
+        {
+            table = retired;
+            Array.Clear(table.Slots);
+            Array.Clear(table.Popularity);
+        }
+        else
+        {
+            table = new Table(capacity);
+        }
+
         int mask = table.Slots.Length - 1;
         for (int from = 0; from < old.Slots.Length; from++)
         {
@@ -176,6 +194,7 @@ internal sealed class EntryIndex(Func<int, int> hashOfHandle)
 
         _used = _live;
         Volatile.Write(ref _table, table);
+        _retired = old;
         return table;
     }
 }
