@@ -23,4 +23,7 @@ echo "during the run:"
 awk 'NR == FNR { before[$1] = $2; next }
   /^nodedns_gc_pause_duration_seconds_bucket/ { match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5); printf "  pauses <= %s s: %d\n", le, $2 - before[$1] }
   /^nodedns_gc_pause_seconds_total/ { printf "  paused in all: %.3f s\n", $2 - before[$1] }
-  /^nodedns_gc_collections_unseen_total/ { printf "  collections not seen: %d\n", $2 - before[$1] }' "$WORK/before" "$WORK/after"
+  /^nodedns_gc_collections_unseen_total/ { printf "  collections not seen: %d\n", $2 - before[$1] }
+  /^coredns_cache_misses_total/ { misses += $2 - before[$1] }
+  /^nodedns_gc_allocated_bytes_total/ { allocated = $2 - before[$1] }
+  END { if (misses > 0) printf "  allocated: %.1f MB, %.0f B per miss (%d misses)\n", allocated / 1e6, allocated / misses, misses }' "$WORK/before" "$WORK/after"

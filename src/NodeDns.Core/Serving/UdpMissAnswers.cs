@@ -9,10 +9,11 @@ using NodeDns.Protocol;
 namespace NodeDns.Serving;
 
 /// <summary>
-/// Answers the misses of one UDP listener thread. A miss waits for its answer in a reused record (the client's address
-/// and the continuation that sends the answer), so it costs no state machine of its own. The answer normally comes on
-/// the listener's thread (its reactor completes the upstream exchange) and joins the thread's burst; one that comes
-/// elsewhere — a client that joined a question another thread forwarded, a retry — is sent at once and counted.
+/// Answers the misses of one UDP listener thread. A miss waits for its answer in a reused record (copies of the query
+/// and its key, the client's address, the answer's buffer and the continuation that sends it), so it allocates
+/// nothing. The answer normally comes on the listener's thread (its reactor completes the upstream exchange) and joins
+/// the thread's burst; one that comes elsewhere — a client that joined a question another thread forwarded, a retry —
+/// is sent at once and counted.
 /// </summary>
 internal sealed class UdpMissAnswers
 {
