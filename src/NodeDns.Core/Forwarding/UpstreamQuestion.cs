@@ -31,11 +31,7 @@ public sealed class UpstreamQuestion
     {
         _name = name;
         _nameLength = name.Length;
-        Type = type;
-        Class = @class;
-        DnssecOk = dnssecOk;
-        CheckingDisabled = checkingDisabled;
-        UseEdns = useEdns;
+        SetFields(type, @class, dnssecOk, checkingDisabled, useEdns);
     }
 
     /// <summary>An empty question to copy others into.</summary>
@@ -61,6 +57,11 @@ public sealed class UpstreamQuestion
     {
         name.CopyTo(_name);
         _nameLength = name.Length;
+        SetFields(type, @class, dnssecOk, checkingDisabled, useEdns);
+    }
+
+    private void SetFields(ushort type, ushort @class, bool dnssecOk, bool checkingDisabled, bool useEdns)
+    {
         Type = type;
         Class = @class;
         DnssecOk = dnssecOk;

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using NodeDns.Caching;
 using NodeDns.Forwarding;

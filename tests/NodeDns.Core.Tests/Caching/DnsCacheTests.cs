@@ -18,6 +18,33 @@ public class DnsCacheTests
     private static byte[] Key(string name) => [.. Wire.Name(name), 0, 1, 0, 1, 0];
 
     [Fact]
+    public void Entries_stay_found_with_their_own_data_through_many_index_rebuilds()
+    {
+        // 50 answers at most: every eviction leaves a tombstone, so the index is rebuilt every few hundred inserts, each
+        // rebuild refilling the table the one before retired.
+        var cache = new DnsCache(new CacheOptions { PositiveEntries = 50, NegativeEntries = 10 }, _time);
+        byte[] served = new byte[DnsLimits.MaxMessageLength];
+        for (int i = 0; i < 20_000; i++)
+        {
+            int n = i % 2 == 0 ? (i * 7) % 300 : 300 + i; // names that come back, and names never seen again
+            string name = $"n{n}.example";
+            byte[] message = new Wire().Header(1, 0x8180, 1, 1, 0, 0).Question(name).Record(name, 1, 60, [192, 0, (byte)(n >> 8), (byte)n]).ToArray();
+            Assert.True(ResponseReader.TryRead(message, out DnsResponseMessage response));
+            cache.Insert(Key(name), ResponseClassifier.Classify(response, Wire.Name(name), TtlPolicy.Default)!.Template, EntryKind.Positive, 60);
+
+            Assert.True(cache.TryGetFresh(Key(name), _time.GetTimestamp(), out CacheEntry entry), $"{name} not found after insert {i}");
+            byte[] query = Wire.Query(name, edns: false); // no OPT after the answer's record
+            Assert.Equal(QueryVerdict.Resolve, QueryParser.Parse(query, new byte[QueryParser.MaxKeyLength], out QueryInfo info));
+            int length = entry.TryWrite(query, info, 0, DnsLimits.MaxMessageLength, served);
+            Assert.Equal([192, 0, (byte)(n >> 8), (byte)n], served.AsSpan(length - 4, 4).ToArray());
+        }
+
+        int found = Enumerable.Range(0, 20_300).Count(n => cache.TryGetFresh(Key($"n{n}.example"), _time.GetTimestamp(), out _));
+        Assert.Equal(cache.PositiveCount, found);
+        Assert.InRange(found, 1, 50);
+    }
+
+    [Fact]
     public void Entry_lives_for_its_ttl_and_then_misses()
     {
         var cache = new DnsCache(new CacheOptions { PositiveEntries = 10, NegativeEntries = 10 }, _time);

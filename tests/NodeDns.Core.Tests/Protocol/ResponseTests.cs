@@ -32,6 +32,33 @@ public class ResponseTests
         Assert.Equal(Wire.Name("cdn.example.test"), cname.Data);
     }
 
+    [Fact]
+    public void A_message_given_back_and_read_into_again_holds_only_the_new_reply()
+    {
+        // More rounds than the pool keeps messages, so the small replies are read into messages that held big ones.
+        for (int round = 0; round < 300; round++)
+        {
+            var big = new Wire().Header(1, 0x8180, 1, 5, 0, 0).Question("many.records.example");
+            for (int i = 0; i < 5; i++)
+            {
+                big.Record("many.records.example", 1, 60, [198, 51, 100, (byte)i]);
+            }
+
+            Read(big.ToArray()).Return();
+            byte[] small = new Wire().Header(2, 0x8183, 1, 0, 1, 0).Question("b.example")
+                .Record("example", 6, 30, Wire.Soa("ns.example", "host.example", 30)).ToArray();
+            DnsResponseMessage read = Read(small);
+            Assert.Equal(Wire.Name("b.example"), read.QuestionName.ToArray());
+            Assert.Equal(2, read.Id);
+            Assert.Equal(DnsRcode.NxDomain, read.Rcode);
+            DnsRecord soa = Assert.Single(read.ToRecords());
+            Assert.Equal((DnsSection.Authority, (ushort)6), (soa.Section, soa.Type));
+            Assert.Equal(Wire.Name("example"), soa.Owner);
+            Assert.Equal(Wire.Soa("ns.example", "host.example", 30), soa.Data);
+            read.Return();
+        }
+    }
+
     public static TheoryData<string, byte[]> Rejected()
     {
         byte[] question = new Wire().Question("a.example").ToArray();

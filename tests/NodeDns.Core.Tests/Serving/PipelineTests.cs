@@ -26,6 +26,40 @@ public class PipelineTests
     }
 
     [Fact]
+    public async Task Questions_in_flight_are_reused_and_each_round_of_waiters_gets_its_own_answer()
+    {
+        // TTL 0: nothing is cached, so every round is forwarded again and answered from a reused in-flight question.
+        var h = new PipelineHarness();
+        h.Transport.Script = async (_, q, ct) =>
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), h.Time, ct);
+            string name = DnsName.ToText(q.Name);
+            byte last = byte.Parse(name[1..name.IndexOf('.', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture);
+            return last % 2 == 0 ? ScriptedTransport.Answer(q, 0, last) : ScriptedTransport.NxDomain(q, 0);
+        };
+
+        for (int round = 0; round < 40; round++)
+        {
+            Task<byte[]>[] asks = [.. Enumerable.Range(0, 12).Select(i => h.AskAsync($"r{(round * 3) + (i % 3)}.example", id: (ushort)i))];
+            byte[][] answers = await h.RunAsync(Task.WhenAll(asks));
+            for (int i = 0; i < answers.Length; i++)
+            {
+                int n = (round * 3) + (i % 3);
+                Assert.Equal(i, Wire.ReadU16(answers[i], 0));
+                Assert.Equal(Wire.Name($"r{n}.example"), answers[i].AsSpan(12, Wire.Name($"r{n}.example").Length).ToArray());
+                Assert.Equal(n % 2 == 0 ? DnsRcode.NoError : DnsRcode.NxDomain, PipelineHarness.Rcode(answers[i]));
+                if (n % 2 == 0)
+                {
+                    StrictRecord a = Assert.Single(StrictDnsMessage.Parse(answers[i]).Records, r => r.Type == DnsType.A);
+                    Assert.Equal((byte)n, a.Data[3]); // the address's last byte is the name's number
+                }
+            }
+        }
+
+        Assert.Equal(0, h.Pipeline.InFlight);
+    }
+
+    [Fact]
     public async Task Waiters_beyond_the_cap_get_servfail_at_once()
     {
         var h = new PipelineHarness(new PipelineOptions { MaxWaitersPerQuestion = 5 });
