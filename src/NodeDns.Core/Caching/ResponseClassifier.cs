@@ -63,8 +63,7 @@ public static class ResponseClassifier
         classified = default;
         int rcode = response.Rcode;
         ReadOnlySpan<ResponseRecord> records = response.Records;
-        Span<bool> keep = stackalloc bool[DnsLimits.MaxRecordsPerMessage];
-        keep = keep[..records.Length];
+        Span<bool> keep = stackalloc bool[records.Length]; // at most DnsLimits.MaxRecordsPerMessage
         ResponseScrubber.Scrub(response, questionName, keep);
         bool hasAnswers = false;
         int soa = -1;

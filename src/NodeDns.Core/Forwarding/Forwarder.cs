@@ -103,7 +103,7 @@ public sealed class Forwarder : IAsyncDisposable
             upstream.RecordSuccess();
             int rcode = response.Rcode;
             Counters.Observe(server, rcode, _time.GetElapsedTime(started));
-            if (DnsRcode.IsServerFailure(response.Rcode))
+            if (DnsRcode.IsServerFailure(rcode))
             {
                 response.Return();
                 return new ForwardResult(null, server, $"{server} answered {DnsRcode.Name(rcode)}");

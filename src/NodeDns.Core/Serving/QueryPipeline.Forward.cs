@@ -110,12 +110,12 @@ public sealed partial class QueryPipeline
                 StoreFailure(question);
             }
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e)
         {
-            Interlocked.Increment(ref Counters.InternalErrors); // answered SERVFAIL; the daemon goes on
-        }
-        catch (OperationCanceledException)
-        {
+            if (e is not OperationCanceledException)
+            {
+                Interlocked.Increment(ref Counters.InternalErrors); // answered SERVFAIL; the daemon goes on
+            }
         }
         finally
         {

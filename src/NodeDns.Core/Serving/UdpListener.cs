@@ -104,7 +104,7 @@ public sealed class UdpListener : IDisposable
         using UdpReactor reactor = UdpReactor.CreateForThisThread(upstreamIoUring);
         using MissReplyQueue missReplies = MissReplyQueue.CreateForThisThread(socket);
         var answers = new UdpMissAnswers(socket, pipeline, missReplies, EndPoint, onError, _stopping.Token);
-        var misses = new MissInBatch[BatchedDatagrams.Batch];
+        var misses = new UdpMissAnswers.PendingMiss?[BatchedDatagrams.Batch];
         reactor.WatchListener((int)socket.SafeHandle.DangerousGetHandle());
         context = context with { Reactor = reactor };
         byte[] key = new byte[QueryParser.MaxKeyLength];
@@ -167,7 +167,7 @@ public sealed class UdpListener : IDisposable
     /// socket and a send, and the hits that came in the same batch do not wait for that.
     /// </summary>
     private void AnswerBatch(Socket socket, QueryPipeline pipeline, ClientContext context, BatchedDatagrams batch, UdpMissAnswers answers,
-        MissInBatch[] misses, int received, byte[] key, Action<Exception> onError)
+        UdpMissAnswers.PendingMiss?[] misses, int received, byte[] key, Action<Exception> onError)
     {
         long receivedAt = pipeline.Dnstap is null ? 0 : DnstapLog.Now();
         int missCount = 0;
@@ -183,7 +183,7 @@ public sealed class UdpListener : IDisposable
                         batch.QueueReply(i, length);
                         break;
                     case QueryOutcome.Miss:
-                        misses[missCount++] = new MissInBatch(answers.Prepare(query, info, key.AsSpan(0, info.KeyLength), from), i);
+                        misses[missCount++] = answers.Prepare(query, info, key.AsSpan(0, info.KeyLength), from, batch.Address(i));
                         break;
                 }
             }
@@ -202,14 +202,11 @@ public sealed class UdpListener : IDisposable
 
         for (int i = 0; i < missCount; i++)
         {
-            MissInBatch miss = misses[i];
-            misses[i] = default;
-            miss.Pending.Start(batch.Address(miss.Datagram));
+            UdpMissAnswers.PendingMiss miss = misses[i]!;
+            misses[i] = null; // the batch's misses are kept only until its hits have left
+            miss.Start();
         }
     }
-
-    /// <summary>A miss of the batch being answered (datagram <see cref="Datagram"/> of it), kept until the batch's hits have left.</summary>
-    private readonly record struct MissInBatch(UdpMissAnswers.PendingMiss Pending, int Datagram);
 
     /// <summary>After the batch's answers left: its queries (received at <paramref name="receivedAt"/>) and the answers given at once, to dnstap.</summary>
     private void LogBatch(DnstapLog dnstap, BatchedDatagrams batch, int received, long receivedAt)

@@ -39,11 +39,12 @@ internal sealed class UdpMissAnswers
         _stopping = stopping;
     }
 
-    /// <summary>Keeps a copy of a missed query and its key in a reused record, until <see cref="PendingMiss.Start"/>.</summary>
-    public PendingMiss Prepare(ReadOnlySpan<byte> query, in QueryInfo info, ReadOnlySpan<byte> key, in ClientContext from)
+    /// <summary>Keeps copies of a missed query, its key and the client's address in a reused record, until <see cref="PendingMiss.Start"/>.</summary>
+    /// <param name="client">The client's raw sockaddr, as recvmmsg gave it.</param>
+    public PendingMiss Prepare(ReadOnlySpan<byte> query, in QueryInfo info, ReadOnlySpan<byte> key, in ClientContext from, ReadOnlySpan<byte> client)
     {
         PendingMiss miss = _idle.TryTake(out PendingMiss? idle) ? idle : new PendingMiss(this);
-        miss.Prepare(query, info, key, from);
+        miss.Prepare(query, info, key, from, client);
         return miss;
     }
 
@@ -115,7 +116,7 @@ internal sealed class UdpMissAnswers
             _onResolved = OnResolved;
         }
 
-        public void Prepare(ReadOnlySpan<byte> query, in QueryInfo info, ReadOnlySpan<byte> key, in ClientContext from)
+        public void Prepare(ReadOnlySpan<byte> query, in QueryInfo info, ReadOnlySpan<byte> key, in ClientContext from, ReadOnlySpan<byte> client)
         {
             if (query.Length > _query.Length)
             {
@@ -128,13 +129,13 @@ internal sealed class UdpMissAnswers
             _keyLength = key.Length;
             _info = info;
             _from = from;
-        }
-
-        /// <param name="client">The client's raw sockaddr, as recvmmsg gave it.</param>
-        public void Start(ReadOnlySpan<byte> client)
-        {
             client.CopyTo(_client);
             _clientLength = client.Length;
+        }
+
+        /// <summary>Forwards (or joins) the question; the answer is sent when it comes.</summary>
+        public void Start()
+        {
             _resolving = _owner._pipeline.ResolveMissAsync(_query.AsMemory(0, _queryLength), _info, _key.AsMemory(0, _keyLength), _from, _answer,
                 _owner._stopping).ConfigureAwait(false).GetAwaiter();
             if (_resolving.IsCompleted)
